@@ -1,0 +1,69 @@
+"""sinch_nb: build and debug Sinch voice and messaging apps in a notebook.
+
+    %load_ext sinch_nb
+    import sinch_nb as sn
+    from sinch_nb import svaml
+
+``import sinch_nb`` loads only the standard-library parts; the runtime, pandas and
+friends load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .api import (
+    ace,
+    callbacks,
+    calls,
+    configure,
+    conversation,
+    dial,
+    dice,
+    handlers,
+    http,
+    ice,
+    last_error,
+    notify,
+    pie,
+    start,
+    status,
+    stop,
+)
+from .functions import svaml
+from .functions.svaml import SvamlError, SvamlWarning
+from .simulate import HANGUP
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "HANGUP",
+    "SvamlError",
+    "SvamlWarning",
+    "__version__",
+    "ace",
+    "callbacks",
+    "calls",
+    "configure",
+    "conversation",
+    "dial",
+    "dice",
+    "handlers",
+    "http",
+    "ice",
+    "last_error",
+    "load_ipython_extension",
+    "notify",
+    "pie",
+    "start",
+    "status",
+    "stop",
+    "svaml",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext sinch_nb``: the ``%sinch`` / ``%%sinch`` magics."""
+    from .notebook.magics import load
+
+    load(ipython)

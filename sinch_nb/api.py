@@ -1,0 +1,150 @@
+"""The functions a notebook calls: ``sn.start()``, ``sn.dial()``, ``sn.callbacks()``, decorators.
+
+Everything here works on the kernel's one session (``runtime.session.SESSION``).
+Heavy libraries load on first call, not at import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .functions import routing
+from .runtime.session import SESSION
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .runtime.app import ErrorReport
+    from .runtime.registry import Handler
+    from .runtime.server import Server
+    from .runtime.settings import Settings
+
+__all__ = [
+    "ace",
+    "callbacks",
+    "calls",
+    "configure",
+    "conversation",
+    "dial",
+    "dice",
+    "handlers",
+    "http",
+    "ice",
+    "last_error",
+    "notify",
+    "pie",
+    "start",
+    "status",
+    "stop",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _register(kind: str, function: F, key: str | None = None) -> F:
+    origin = f"function {function.__module__}.{function.__qualname__}"
+    SESSION.registry.register(kind, function, origin, key=key)
+    return function
+
+
+def ice(function: F) -> F:
+    """Register ``def handler(context, event)`` as the ICE handler (incoming call)."""
+    return _register("ice", function)
+
+
+def ace(function: F) -> F:
+    """Register the ACE handler (the called party answered)."""
+    return _register("ace", function)
+
+
+def pie(function: F) -> F:
+    """Register the PIE handler (the caller's menu input)."""
+    return _register("pie", function)
+
+
+def dice(function: F) -> F:
+    """Register the DiCE handler (the call ended); its answer is ignored."""
+    return _register("dice", function)
+
+
+def notify(function: F) -> F:
+    """Register the Notify handler (recordings, transcriptions, AMD)."""
+    return _register("notify", function)
+
+
+def conversation(function: F) -> F:
+    """Register the Conversation webhook handler (SMS, WhatsApp, …) at ``/webhook/conversation``."""
+    return _register("conversation", function)
+
+
+def http(method: str, path: str) -> Callable[[F], F]:
+    """Register ``def handler(context, request)`` as a custom endpoint, e.g. ``@sn.http("GET", "/status")``."""
+    key = routing.handler_key("http", method, path)
+
+    def decorate(function: F) -> F:
+        return _register("http", function, key)
+
+    return decorate
+
+
+def start(port: int | None = None, host: str = "127.0.0.1") -> Server:
+    """Serve the handlers on ``host:port`` (a free port when None); returns the runtime (``.url``)."""
+    return SESSION.start(port=port, host=host)
+
+
+def stop() -> bool:
+    """Stop the runtime and free its port; True if it was running."""
+    return SESSION.stop()
+
+
+def configure(**settings: Any) -> Settings:
+    """Change runtime settings: ``handler_timeout``, ``fallback``, ``variables``, ``journal``, …"""
+    return SESSION.configure(**settings)
+
+
+def handlers() -> list[Handler]:
+    """The registered handlers, voice first."""
+    return SESSION.registry.handlers()
+
+
+def status() -> dict[str, Any]:
+    """Whether the runtime runs, where, with which handlers, and how many callbacks it journaled."""
+    server = SESSION.server
+    error = SESSION.last_error()
+    return {
+        "running": bool(server and server.running),
+        "url": server.url if server and server.running else None,
+        "handlers": [h.label for h in handlers()],
+        "journal": str(SESSION.journal.path),
+        "callbacks": SESSION.journal.count(),
+        "last_error": f"#{error.record_id}: {error.error}" if error else None,
+    }
+
+
+def callbacks(kind: str | None = None, call_id: str | None = None) -> pd.DataFrame:
+    """Every callback journaled (this session and earlier ones), one row each."""
+    from .journal.views import callbacks_frame
+
+    return callbacks_frame(SESSION.journal, kind=kind, call_id=call_id)
+
+
+def calls() -> pd.DataFrame:
+    """One row per call: first and last seen, kinds in order, menu path, DiCE reason and result."""
+    from .journal.views import calls_frame
+
+    return calls_frame(SESSION.journal)
+
+
+def dial(cli: str, to: str, press: Iterable[str | int] = (), *, custom: str = "") -> pd.DataFrame:
+    """Place a simulated call through the runtime (started if needed); returns the transcript."""
+    from .simulate.caller import dial as simulate_dial
+
+    server = SESSION.server if SESSION.server and SESSION.server.running else SESSION.start()
+    transcript = simulate_dial(server.url, cli, to, press, custom=custom)
+    return transcript.to_frame()
+
+
+def last_error() -> ErrorReport | None:
+    """The most recent failed callback: handler, error and traceback."""
+    return SESSION.last_error()

@@ -1,0 +1,105 @@
+"""The routing table of a Sinch Function (reference/sinch-functions.md §2). Standard library only.
+
+``POST /ice`` (or any path whose last segment is a voice kind) goes to that handler;
+``POST /`` and ``POST /voice`` dispatch on the body's ``event``, since a Voice App has
+one callback URL; ``POST /webhook/conversation`` goes to the Conversation handler;
+custom endpoints match method and path exactly; ``GET /health`` is built in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = [
+    "HANDLER_KINDS",
+    "VOICE_KINDS",
+    "MethodNotAllowedError",
+    "Resolution",
+    "RouteNotFoundError",
+    "export_name",
+    "handler_key",
+    "resolve",
+]
+
+VOICE_KINDS = ("ice", "ace", "pie", "dice", "notify")
+HANDLER_KINDS = (*VOICE_KINDS, "conversation", "http")
+DISPATCH_PATHS = ("/", "/voice", "/webhook/voice")
+CONVERSATION_PATH = "/webhook/conversation"
+HEALTH_PATH = "/health"
+
+
+class RouteNotFoundError(LookupError):
+    """No route for this path; ``known`` lists the routes there are."""
+
+    def __init__(self, path: str, known: list[str]) -> None:
+        super().__init__(f"no route for {path}; known routes: {', '.join(known)}")
+        self.path, self.known = path, known
+
+
+class MethodNotAllowedError(LookupError):
+    """The path exists, the method does not."""
+
+    def __init__(self, method: str, path: str, allowed: list[str]) -> None:
+        super().__init__(f"{method} is not allowed on {path}; use {', '.join(allowed)}")
+        self.allowed = allowed
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Where a request goes: a handler kind (``voice`` = dispatch on the body) and, for http, its key."""
+
+    kind: str
+    key: str
+
+
+def handler_key(kind: str, method: str | None = None, path: str | None = None) -> str:
+    """The registry key of a handler: its kind, or ``"GET /status"`` for a custom endpoint."""
+    if kind == "http":
+        if not method or not path:
+            raise ValueError("an http handler needs a method and a path, e.g. GET /status")
+        return f"{method.upper()} {normalise(path)}"
+    return kind
+
+
+def export_name(key: str) -> str:
+    """The name the Node runtime routes to: ``ice``, ``conversationWebhook``, or the path's last segment."""
+    if key == "conversation":
+        return "conversationWebhook"
+    if key in VOICE_KINDS:
+        return key
+    segment = key.split(" ", 1)[1].rstrip("/").rsplit("/", 1)[-1]
+    return segment or "home"
+
+
+def normalise(path: str) -> str:
+    """``path`` with a leading slash and no trailing one (except the root)."""
+    path = "/" + path.lstrip("/")
+    return path.rstrip("/") or "/"
+
+
+def fixed_routes() -> list[str]:
+    """The routes every runtime serves, whatever handlers exist."""
+    voice = [f"POST /{kind}" for kind in VOICE_KINDS]
+    return [*voice, *(f"POST {p}" for p in DISPATCH_PATHS), f"POST {CONVERSATION_PATH}", f"GET {HEALTH_PATH}"]
+
+
+def resolve(method: str, path: str, custom: Iterable[str] = ()) -> Resolution:
+    """Route ``method path``; ``custom`` holds the custom endpoint keys (``"GET /status"``)."""
+    method, path = method.upper(), normalise(path)
+    custom = list(custom)
+    key = f"{method} {path}"
+    if key in custom:
+        return Resolution("http", key)
+    last = path.rsplit("/", 1)[-1]
+    fixed: dict[str, tuple[str, str]] = {HEALTH_PATH: ("GET", "health"), CONVERSATION_PATH: ("POST", "conversation")}
+    fixed.update(dict.fromkeys(DISPATCH_PATHS, ("POST", "voice")))
+    if path in fixed or last in VOICE_KINDS:
+        allowed, kind = fixed.get(path, ("POST", last))
+        if method == allowed or (allowed == "GET" and method == "HEAD"):
+            return Resolution(kind, kind)
+        raise MethodNotAllowedError(method, path, [allowed])
+    same_path = sorted(k.split(" ", 1)[0] for k in custom if k.split(" ", 1)[1] == path)
+    if same_path:
+        raise MethodNotAllowedError(method, path, same_path)
+    raise RouteNotFoundError(path, [*fixed_routes(), *sorted(custom)])

@@ -1,0 +1,202 @@
+"""The capture store: one SQLite row per request, written off the request path.
+
+``append`` masks secrets, numbers the record and queues it (microseconds); a writer
+thread commits batches. ``flush`` waits for the queue, so a reader that flushes
+first sees every callback answered so far. Recent records stay in a bounded deque.
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import queue
+import sqlite3
+import threading
+import uuid
+from collections import deque
+from collections.abc import Iterator, Mapping
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+__all__ = ["COLUMNS", "DEFAULT_PATH", "Journal", "mask_headers"]
+
+DEFAULT_PATH = Path(".sinch_nb") / "journal.db"
+SCHEMA_VERSION = 1
+
+#: Column name → SQLite type. One record per request.
+COLUMNS: dict[str, str] = {
+    "id": "INTEGER PRIMARY KEY",
+    "time": "REAL",
+    "session": "TEXT",
+    "method": "TEXT",
+    "path": "TEXT",
+    "kind": "TEXT",
+    "call_id": "TEXT",
+    "cli": "TEXT",
+    "destination": "TEXT",
+    "menu_id": "TEXT",
+    "menu_result_type": "TEXT",
+    "menu_result_value": "TEXT",
+    "reason": "TEXT",
+    "result": "TEXT",
+    "duration": "INTEGER",
+    "trigger": "TEXT",
+    "request_headers": "TEXT",
+    "request_body": "TEXT",
+    "handler": "TEXT",
+    "handler_version": "INTEGER",
+    "status": "INTEGER",
+    "response_body": "TEXT",
+    "svaml_action": "TEXT",
+    "svaml_instructions": "TEXT",
+    "latency_ms": "REAL",
+    "outcome": "TEXT",
+    "error": "TEXT",
+    "traceback": "TEXT",
+    "warnings": "TEXT",
+    "logs": "TEXT",
+    "signature": "TEXT",
+    "simulated": "INTEGER",
+    "replay_of": "INTEGER",
+    "source": "TEXT",
+}
+
+_MASKED_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-sinch-webhook-signature"}
+)
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with credentials replaced: ``Application key:sig`` → ``Application ***``."""
+    masked = {}
+    for name, value in headers.items():
+        if name.lower() in _MASKED_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            value = f"{scheme} ***".strip()
+        masked[name] = value
+    return masked
+
+
+class Journal:
+    """An SQLite journal of callbacks at ``path`` (default ``./.sinch_nb/journal.db``)."""
+
+    def __init__(self, path: str | Path | None = None, *, recent: int = 1000) -> None:
+        self.path = Path(path) if path is not None else DEFAULT_PATH.resolve()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.session = uuid.uuid4().hex[:8]
+        self.recent: deque[dict[str, Any]] = deque(maxlen=recent)
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=10_000)
+        self._lock = threading.Lock()
+        with closing(self.connect()) as db:
+            self._create(db)
+            (last,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM callbacks").fetchone()
+        self._ids = itertools.count(last + 1)
+        self._writer = threading.Thread(target=self._write_loop, name="sinch_nb-journal", daemon=True)
+        self._writer.start()
+        atexit.register(self.close)
+
+    # Connections ----------------------------------------------------------
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection (one per thread); WAL lets readers run while the writer commits."""
+        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def _create(self, db: sqlite3.Connection) -> None:
+        columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
+        db.execute(f"CREATE TABLE IF NOT EXISTS callbacks ({columns})")
+        present = {row[1] for row in db.execute("PRAGMA table_info(callbacks)")}
+        for name, kind in COLUMNS.items():
+            if name not in present:  # a journal from an older sinch_nb: add what is new
+                db.execute(f"ALTER TABLE callbacks ADD COLUMN {name} {kind}")
+        db.execute("CREATE INDEX IF NOT EXISTS callbacks_call_id ON callbacks (call_id)")
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        db.commit()
+
+    # Writing --------------------------------------------------------------
+
+    def append(self, record: Mapping[str, Any]) -> int:
+        """Queue one record (unknown keys refused); returns its id. Headers are masked here."""
+        unknown = set(record) - set(COLUMNS)
+        if unknown:
+            raise KeyError(f"journal has no column {', '.join(sorted(unknown))}")
+        row = dict(record)
+        with self._lock:
+            row["id"] = next(self._ids)
+        row.setdefault("session", self.session)
+        row.setdefault("source", "local")
+        headers = row.get("request_headers")
+        if isinstance(headers, Mapping):
+            row["request_headers"] = json.dumps(mask_headers(headers))
+        for name in ("warnings", "logs", "svaml_instructions"):
+            if isinstance(row.get(name), list):
+                row[name] = json.dumps(row[name]) if name != "svaml_instructions" else ",".join(row[name])
+        self.recent.append(row)
+        self._queue.put(row)
+        return int(row["id"])
+
+    def _write_loop(self) -> None:
+        db = self.connect()
+        names = list(COLUMNS)
+        sql = f"INSERT INTO callbacks ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+        while True:
+            first = self._queue.get()
+            batch = [first]
+            while len(batch) < 500:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            rows = [[row.get(name) for name in names] for row in batch if row is not None]
+            try:
+                if rows:
+                    with db:
+                        db.executemany(sql, rows)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+            if any(row is None for row in batch):
+                db.close()
+                return
+
+    def flush(self) -> None:
+        """Wait until every queued record is committed."""
+        if self._writer.is_alive():
+            self._queue.join()
+
+    def close(self) -> None:
+        """Commit what is queued and stop the writer."""
+        if self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join(timeout=10)
+
+    # Reading --------------------------------------------------------------
+
+    def rows(self, where: str = "", params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
+        """Committed records as dicts, oldest first (flushes first)."""
+        self.flush()
+        with closing(self.connect()) as db:
+            db.row_factory = sqlite3.Row
+            for row in db.execute(f"SELECT * FROM callbacks {where} ORDER BY id", params):
+                yield dict(row)
+
+    def get(self, record_id: int) -> dict[str, Any] | None:
+        """One record by id."""
+        return next(self.rows("WHERE id = ?", (record_id,)), None)
+
+    def count(self) -> int:
+        """How many records the journal holds."""
+        self.flush()
+        with closing(self.connect()) as db:
+            return int(db.execute("SELECT COUNT(*) FROM callbacks").fetchone()[0])
+
+    def clear(self) -> None:
+        """Delete every record."""
+        self.flush()
+        with closing(self.connect()) as db, db:
+            db.execute("DELETE FROM callbacks")
+        self.recent.clear()

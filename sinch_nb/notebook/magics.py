@@ -1,0 +1,167 @@
+"""``%sinch`` and ``%%sinch``: handlers from cells, and the runtime's controls.
+
+%%sinch ice                      the cell body is the ICE handler (event, context, svaml in scope)
+%%sinch http GET /status         a custom endpoint (request, context)
+%%sinch module                   imports and helpers the handlers share
+%sinch start [--port N] [--host H] | stop | status | handlers | help
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any, NoReturn
+
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+
+from .. import api
+from ..functions import routing
+from ..runtime.registry import compile_cell
+from ..runtime.session import SESSION
+
+__all__ = ["SinchMagics", "load"]
+
+CELL_USAGE = "%%sinch ice|ace|pie|dice|notify|conversation|module  or  %%sinch http METHOD /path"
+LINE_USAGE = "%sinch start [--port N] [--host H] | stop | status | handlers | help"
+HELP = f"""sinch_nb magics
+
+Cells:
+  {CELL_USAGE}
+    The cell body is the handler's body: `event` (or `request` for http), `context`
+    and `svaml` are in scope and `return` gives the answer (a final bare expression
+    is returned too). Re-running a cell swaps its handler and bumps the version.
+    `module` cells hold the imports and helpers %%sinch cells use: handlers see
+    what module cells define, not the notebook's other variables (that is what
+    ships with the Function).
+
+Lines:
+  %sinch start [--port N] [--host H]   serve the handlers (a free port unless --port)
+  %sinch stop                          stop serving and free the port
+  %sinch status                        running or not, URL, handlers, callbacks, last error
+  %sinch handlers                      the registered handlers and their routes
+  %sinch help                          this text
+
+In Python: sn.start(), sn.stop(), sn.dial(cli, to, press=[...]), sn.callbacks(), sn.calls(),
+sn.last_error(), sn.configure(handler_timeout=..., fallback=..., variables=...).
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}\nusage: {LINE_USAGE}")
+
+
+def _line_parser() -> _Parser:
+    parser = _Parser(prog="%sinch", add_help=False)
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    start = commands.add_parser("start", add_help=False)
+    start.add_argument("--port", type=int, default=None)
+    start.add_argument("--host", default="127.0.0.1")
+    for name in ("stop", "status", "handlers", "help"):
+        commands.add_parser(name, add_help=False)
+    return parser
+
+
+@magics_class
+class SinchMagics(Magics):
+    """The ``%sinch`` line magic and ``%%sinch`` cell magic."""
+
+    def __init__(self, shell: InteractiveShell) -> None:
+        super().__init__(shell)
+        self.cell_id: str | None = None
+        shell.events.register("pre_run_cell", self._pre_run_cell)
+
+    def _pre_run_cell(self, info: Any) -> None:
+        self.cell_id = getattr(info, "cell_id", None)
+
+    @line_cell_magic
+    def sinch(self, line: str, cell: str | None = None) -> Any:
+        """Define a handler from a cell, or control the runtime; ``%sinch help`` lists everything."""
+        if cell is None:
+            return self._line(line)
+        return self._cell(line, cell)
+
+    # %sinch ...
+
+    def _line(self, line: str) -> Any:
+        try:
+            words = shlex.split(line)
+        except ValueError as error:
+            raise UsageError(f"{error}\nusage: {LINE_USAGE}") from None
+        if not words:
+            raise UsageError(f"say what to do\nusage: {LINE_USAGE}")
+        if words[0] in routing.HANDLER_KINDS or words[0] == "module":
+            raise UsageError(f"%sinch {words[0]} is a cell magic: start the cell with %%sinch {words[0]}")
+        args = _line_parser().parse_args(words)
+        if args.command == "start":
+            server = api.start(port=args.port, host=args.host)
+            print(f"sinch_nb runtime at {server.url}")
+            print(_routes_text(server.url))
+            return None
+        if args.command == "stop":
+            print("runtime stopped; port freed" if api.stop() else "the runtime was not running")
+            return None
+        if args.command == "status":
+            for key, value in api.status().items():
+                print(f"{key:>10}: {value}")
+            return None
+        if args.command == "handlers":
+            print(_handlers_text() or "no handlers yet: define one with %%sinch ice")
+            return None
+        print(HELP)
+        return None
+
+    # %%sinch ...
+
+    def _cell(self, line: str, cell: str) -> None:
+        words = line.split()
+        if not words or words[0] not in (*routing.HANDLER_KINDS, "module"):
+            raise UsageError(f"unknown handler kind {' '.join(words) or '(none)'!r}\nusage: {CELL_USAGE}")
+        kind = words[0]
+        if kind == "http" and len(words) != 3:
+            raise UsageError(
+                f"%%sinch http needs a method and a path, e.g. %%sinch http GET /status\nusage: {CELL_USAGE}"
+            )
+        if kind != "http" and len(words) != 1:
+            raise UsageError(f"%%sinch {kind} takes no arguments\nusage: {CELL_USAGE}")
+        count = self.shell.execution_count if self.shell is not None else 0
+        origin = f"cell [{count}]"
+        owner = f"cell {self.cell_id}" if self.cell_id else None
+        if kind == "module":
+            module = SESSION.registry.run_module(owner or origin, cell, f"<sinch module {origin}>")
+            names = ", ".join(module.names) or "nothing new"
+            print(f"module {origin}: defines {names} for the %%sinch cells")
+            return
+        key = routing.handler_key(kind, *words[1:3])
+        params = ("context", "request") if kind == "http" else ("context", "event")
+        function = compile_cell(cell, params, f"<sinch {key} {origin}>", SESSION.registry.namespace)
+        handler = SESSION.registry.register(kind, function, origin, key=key, source=cell, owner=owner or f"cell {key}")
+        server = SESSION.server
+        where = f", serving at {server.url}" if server and server.running else "; %sinch start to serve it"
+        print(f"{handler.label}{where}")
+
+
+def _routes_text(url: str) -> str:
+    rows = []
+    for handler in api.handlers():
+        path = (
+            handler.key.split(" ", 1)[1]
+            if handler.kind == "http"
+            else (routing.CONVERSATION_PATH if handler.kind == "conversation" else f"/{handler.kind}")
+        )
+        method = handler.key.split(" ", 1)[0] if handler.kind == "http" else "POST"
+        rows.append(f"  {method:<6} {url}{path:<22} {handler.label}")
+    rows.append(f"  POST   {url}/{'':<21} Voice callbacks by their 'event' (also /voice)")
+    rows.append(f"  GET    {url}/health{'':<15} liveness")
+    return "\n".join(rows)
+
+
+def _handlers_text() -> str:
+    return "\n".join(f"  {h.key:<24} v{h.version:<3} {h.origin}" for h in api.handlers())
+
+
+def load(shell: InteractiveShell) -> None:
+    """Register the magics with ``shell`` (what ``%load_ext sinch_nb`` calls)."""
+    shell.register_magics(SinchMagics(shell))

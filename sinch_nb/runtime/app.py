@@ -1,0 +1,389 @@
+"""The ASGI app that answers Sinch: route, parse, call the handler, validate, reply, journal.
+
+Every request ends as one journal record, whatever happens to it. A handler that
+raises, hangs or answers invalid SVAML still leaves the caller with valid SVAML
+(the fallback); bad input gets a 4xx whose message names the fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..contract import ContractError, validate_answer, validate_callback
+from ..functions import routing
+from ..functions.context import FunctionConfig
+from ..functions.events import ConversationEvent, VoiceEvent, parse_event, voice_kind
+from ..functions.http import HttpRequest, HttpResponse
+from ..functions.svaml import SvamlBuilder
+from ..journal import Journal
+from .context import DevCache, DevContext, DevStorage
+from .registry import Handler, Registry
+from .settings import DEFAULT_FALLBACK, Settings
+
+__all__ = ["DEFAULT_FALLBACK", "CallbackApp", "ErrorReport", "Settings"]
+
+SIMULATED_HEADER = "x-sinch-nb-simulated"
+REPLAY_HEADER = "x-sinch-nb-replay-of"
+
+#: What Sinch's own default for an unhandled ACE is: carry on.
+DEFAULT_ACE: dict[str, Any] = {"action": {"name": "continue"}}
+
+
+@dataclass(frozen=True)
+class ErrorReport:
+    """What went wrong in one request: shown by ``sn.last_error()``."""
+
+    record_id: int
+    handler: str
+    error: str
+    traceback: str
+    outcome: str
+
+    def __repr__(self) -> str:
+        return f"Callback #{self.record_id} ({self.handler}, {self.outcome}): {self.error}\n\n{self.traceback}".rstrip()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return (
+            f"<b>Callback #{self.record_id}</b> ({html.escape(self.handler)}, {self.outcome}): "
+            f"{html.escape(self.error)}<pre>{html.escape(self.traceback)}</pre>"
+        )
+
+
+class BadRequestError(Exception):
+    """A request Sinch would never send; ``status`` is its HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class HandlerError(Exception):
+    """The handler raised, timed out or answered something that is not valid."""
+
+    def __init__(self, message: str, trace: str = "") -> None:
+        super().__init__(message)
+        self.trace = trace
+
+
+def _handler_traceback(error: BaseException, handler: Handler) -> str:
+    """The traceback from the handler's own frame down (the runtime's and asyncio's left out)."""
+    code = getattr(handler.function, "__code__", None)
+    tb = error.__traceback__
+    while tb is not None and code is not None and tb.tb_frame.f_code.co_filename != code.co_filename:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb or error.__traceback__))
+
+
+def _hint(error: BaseException, handler: Handler) -> str:
+    if isinstance(error, NameError) and handler.origin.startswith("cell"):
+        return (
+            f"{error}. A %%sinch cell sees only what %%sinch module cells define (that is what ships "
+            "with the Function); move the definition into a %%sinch module cell"
+        )
+    return f"{type(error).__name__}: {error}"
+
+
+class CallbackApp:
+    """Starlette app over a handler registry and a journal."""
+
+    def __init__(self, registry: Registry, journal: Journal, settings: Settings) -> None:
+        self.registry = registry
+        self.journal = journal
+        self.settings = settings
+        self.cache = DevCache()
+        self.last_error: ErrorReport | None = None
+        self.on_record: Callable[[dict[str, Any]], None] | None = None
+        self.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sinch_nb-handler")
+        methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        self.app = Starlette(routes=[Route("/{path:path}", self.endpoint, methods=methods)])
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    # The pipeline ---------------------------------------------------------
+
+    async def endpoint(self, request: Request) -> Response:
+        """Answer one request and journal it."""
+        started = time.perf_counter()
+        headers = dict(request.headers)
+        replay = headers.get(REPLAY_HEADER)
+        record: dict[str, Any] = {
+            "time": time.time(),
+            "method": request.method,
+            "path": request.url.path,
+            "request_headers": headers,
+            "simulated": int(headers.get(SIMULATED_HEADER) == "1"),
+            "replay_of": int(replay) if replay and replay.isdigit() else None,
+        }
+        handler: Handler | None = None
+        try:
+            body = await self._read_body(request)
+            record["request_body"] = body.decode("utf-8", errors="replace")
+            resolution = routing.resolve(request.method, request.url.path, self.registry.custom_keys())
+            record["kind"] = resolution.kind
+            if resolution.kind == "health":
+                response = self._health()
+                record["outcome"] = "ok"
+            elif resolution.kind == "http":
+                handler = self.registry.get(resolution.key)
+                response = await self._custom(request, body, resolution.key, record)
+            else:
+                payload = self._parse_json(body)
+                kind = self._callback_kind(resolution.kind, payload)
+                record["kind"] = kind
+                event = self._event(kind, payload, record)
+                handler = self.registry.get(kind)
+                response = await self._callback(kind, event, handler, record)
+        except routing.RouteNotFoundError as error:
+            response = self._reject(record, 404, str(error), known_routes=error.known)
+        except routing.MethodNotAllowedError as error:
+            response = self._reject(record, 405, str(error), headers={"Allow": ", ".join(error.allowed)})
+        except BadRequestError as error:
+            response = self._reject(record, error.status, str(error))
+        except Exception as error:  # the runtime itself must never drop a callback
+            record.update(
+                outcome="error", error=f"sinch_nb internal error: {error!r}", traceback=traceback.format_exc()
+            )
+            response = self._answer_anyway(record)
+        record["status"] = response.status_code
+        record["latency_ms"] = (time.perf_counter() - started) * 1000
+        if handler is not None:
+            record.update(handler=handler.label, handler_version=handler.version)
+        record_id = self.journal.append(record)
+        if record.get("traceback") or record.get("outcome") in ("fallback", "error"):
+            self.last_error = ErrorReport(
+                record_id,
+                handler.label if handler else str(record.get("kind")),
+                str(record.get("error")),
+                str(record.get("traceback") or ""),
+                str(record.get("outcome")),
+            )
+        if self.on_record is not None:
+            self.on_record(record)
+        return response
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_body
+        declared = request.headers.get("content-length", "")
+        too_large = BadRequestError(413, f"body over {limit} bytes; Sinch callbacks are far smaller")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def _parse_json(body: bytes) -> Any:
+        try:
+            return json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise BadRequestError(400, f"body is not JSON ({error}); Sinch posts callbacks as JSON") from None
+
+    @staticmethod
+    def _callback_kind(kind: str, payload: Any) -> str:
+        if not isinstance(payload, dict):
+            raise BadRequestError(400, f"a callback body is a JSON object, got {type(payload).__name__}")
+        if kind != "voice":
+            return kind
+        found = voice_kind(payload)
+        if found is None:
+            raise BadRequestError(400, "POST / needs a Voice callback whose 'event' is ice, ace, pie, dice or notify")
+        return found
+
+    @staticmethod
+    def _event(kind: str, payload: dict[str, Any], record: dict[str, Any]) -> VoiceEvent | ConversationEvent:
+        try:
+            validate_callback(kind, payload)
+        except ContractError as error:
+            raise BadRequestError(400, str(error)) from None
+        event = parse_event(payload, kind)
+        if isinstance(event, ConversationEvent):
+            record.update(trigger=event.trigger, cli=event.identity, destination=event.channel)
+            return event
+        to = payload.get("to")
+        menu_result = payload.get("menuResult") or {}
+        record.update(
+            call_id=event.call_id,
+            cli=payload.get("cli"),
+            destination=to.get("endpoint") if isinstance(to, dict) else None,
+            menu_id=menu_result.get("menuId"),
+            menu_result_type=menu_result.get("type"),
+            menu_result_value=menu_result.get("value"),
+            reason=payload.get("reason"),
+            result=payload.get("result"),
+            duration=payload.get("duration"),
+        )
+        return event
+
+    def _context(self) -> DevContext:
+        base = self.settings.base_dir
+        database = base / "data" / "function.db"
+        database.parent.mkdir(parents=True, exist_ok=True)
+        config = FunctionConfig(function_name=self.settings.function_name, variables=dict(self.settings.variables))
+        return DevContext(self.cache, DevStorage(base / "storage"), str(database), config, base / "assets")
+
+    async def _invoke(self, handler: Handler, *args: Any) -> Any:
+        timeout = self.settings.handler_timeout
+        try:
+            if handler.is_async:
+                return await asyncio.wait_for(handler.function(*args), timeout)
+            loop = asyncio.get_running_loop()
+            call = functools.partial(handler.function, *args)
+            return await asyncio.wait_for(loop.run_in_executor(self.executor, call), timeout)
+        except TimeoutError:
+            raise HandlerError(
+                f"{handler.label} took longer than {timeout:g} s; Sinch would have dropped the call. "
+                "Answer faster, or raise the limit with sn.configure(handler_timeout=...)"
+            ) from None
+        except Exception as error:
+            raise HandlerError(_hint(error, handler), _handler_traceback(error, handler)) from error
+
+    async def _callback(
+        self, kind: str, event: VoiceEvent | ConversationEvent, handler: Handler | None, record: dict[str, Any]
+    ) -> Response:
+        answers_svaml = kind in ("ice", "ace", "pie")
+        context = self._context()
+        try:
+            if handler is None:
+                return self._no_handler(kind, record)
+            result = await self._invoke(handler, context, event)
+            if not answers_svaml:
+                return self._informational(kind, result, record)
+            answer = self._svaml(kind, result)
+            record["warnings"] = validate_answer(kind, answer) or None
+        except (HandlerError, ContractError) as error:
+            record.update(outcome="fallback" if answers_svaml else "error", error=str(error))
+            record["traceback"] = getattr(error, "trace", "") or None
+            return self._answer_anyway(record)
+        finally:
+            record["logs"] = context.log.records or None
+        record["outcome"] = "ok"
+        return self._svaml_response(answer, record)
+
+    @staticmethod
+    def _svaml(kind: str, result: Any) -> dict[str, Any]:
+        if isinstance(result, SvamlBuilder):
+            if result.event != kind:
+                raise HandlerError(
+                    f"the {kind.upper()} handler returned a {result.event.upper()} builder; "
+                    f"start it with svaml.{kind}()"
+                )
+            return result.build()
+        if isinstance(result, dict):
+            return result
+        raise HandlerError(
+            f"the {kind.upper()} handler returned {type(result).__name__}; return svaml.{kind}()... or a SVAML dict"
+        )
+
+    def _svaml_response(self, answer: dict[str, Any], record: dict[str, Any]) -> Response:
+        action = answer.get("action") or {}
+        record["svaml_action"] = action.get("name")
+        record["svaml_instructions"] = [item.get("name") for item in answer.get("instructions", [])] or None
+        body = json.dumps(answer)
+        record["response_body"] = body
+        return Response(body, media_type="application/json")
+
+    def _no_handler(self, kind: str, record: dict[str, Any]) -> Response:
+        if kind in ("ice", "pie"):
+            record.update(
+                outcome="fallback",
+                error=f"no {kind.upper()} handler: define one with %%sinch {kind} or @sn.{kind}",
+            )
+            return self._answer_anyway(record)
+        record["outcome"] = "default"
+        if kind == "ace":
+            return self._svaml_response(DEFAULT_ACE, record)
+        return Response(status_code=200)
+
+    @staticmethod
+    def _informational(kind: str, result: Any, record: dict[str, Any]) -> Response:
+        record["outcome"] = "ok"
+        if kind == "conversation" and isinstance(result, dict | list):
+            body = json.dumps(result)
+            record["response_body"] = body
+            return Response(body, media_type="application/json")
+        if result is not None:
+            record["warnings"] = [f"{kind.upper()} answers are not read by Sinch; sent 200 with an empty body"]
+        return Response(status_code=200)
+
+    def _answer_anyway(self, record: dict[str, Any]) -> Response:
+        """The caller still gets valid SVAML (ICE/ACE/PIE), or a plain status for the rest."""
+        kind = record.get("kind")
+        if kind in ("ice", "ace", "pie"):
+            return self._svaml_response(self.settings.fallback, record)
+        if kind in ("dice", "notify", "conversation"):
+            return Response(status_code=200)
+        return JSONResponse({"error": "the handler failed; see sn.last_error() in the notebook"}, status_code=500)
+
+    def _reject(
+        self, record: dict[str, Any], status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
+    ) -> Response:
+        record.update(outcome="rejected", error=message)
+        body = json.dumps({"error": message, **extra})
+        record["response_body"] = body
+        return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+    def _health(self) -> Response:
+        handlers = [h.label for h in self.registry.handlers()]
+        return JSONResponse({"status": "ok", "handlers": handlers})
+
+    async def _custom(self, request: Request, body: bytes, key: str, record: dict[str, Any]) -> Response:
+        handler = self.registry.get(key)
+        if handler is None:  # unregistered between routing and here
+            raise routing.RouteNotFoundError(request.url.path, routing.fixed_routes())
+        http_request = HttpRequest(
+            method=request.method,
+            path=request.url.path,
+            query=dict(request.query_params),
+            headers=dict(request.headers),
+            body=body,
+        )
+        context = self._context()
+        try:
+            result = await self._invoke(handler, context, http_request)
+        except HandlerError as error:
+            record.update(outcome="error", error=str(error), traceback=error.trace or None)
+            return self._answer_anyway(record)
+        finally:
+            record["logs"] = context.log.records or None
+        record["outcome"] = "ok"
+        response = _http_response(result)
+        record["response_body"] = bytes(response.body).decode("utf-8", errors="replace")
+        return response
+
+
+def _http_response(result: Any) -> Response:
+    """A custom endpoint's return value as an HTTP response (Node's ``{statusCode, body}`` too)."""
+    status, headers = 200, None
+    if isinstance(result, HttpResponse):
+        status, headers, result = result.status_code, dict(result.headers), result.body
+    elif isinstance(result, dict) and "statusCode" in result:
+        status, headers, result = int(result["statusCode"]), result.get("headers"), result.get("body")
+    if isinstance(result, SvamlBuilder):
+        result = result.build()
+    if result is None:
+        return Response(status_code=204 if status == 200 else status, headers=headers)
+    if isinstance(result, bytes):
+        return Response(result, status_code=status, headers=headers, media_type="application/octet-stream")
+    if isinstance(result, str):
+        return Response(result, status_code=status, headers=headers, media_type="text/plain")
+    return Response(json.dumps(result), status_code=status, headers=headers, media_type="application/json")

@@ -1,0 +1,181 @@
+"""The handler registry: one handler per route, each owned by the cell (or function) that made it.
+
+Re-running a cell swaps its handler in one assignment and bumps the version;
+a request takes its handler once, so calls in flight finish on the old one. A cell
+that changes from ``%%sinch ice`` to ``%%sinch pie`` gives up its ICE route.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import linecache
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..functions import routing, svaml
+
+__all__ = ["Handler", "Registry", "compile_cell"]
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A registered handler: what it answers, where it came from, which version it is."""
+
+    key: str
+    kind: str
+    function: Callable[..., Any]
+    origin: str
+    version: int
+    source: str = ""
+    is_async: bool = False
+    owner: str = ""
+
+    @property
+    def label(self) -> str:
+        """``ice v2 (cell 5)``."""
+        return f"{self.key} v{self.version} ({self.origin})"
+
+
+@dataclass
+class ModuleCell:
+    """A ``%%sinch module`` cell: source run into the handlers' namespace."""
+
+    origin: str
+    source: str
+    names: list[str] = field(default_factory=list)
+
+
+class Registry:
+    """Handlers by route key, module cells by origin, and the namespace handler cells run in."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+        self._versions: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.modules: dict[str, ModuleCell] = {}
+        self.namespace: dict[str, Any] = {"svaml": svaml, "__name__": "sinch_nb_handlers"}
+
+    def register(
+        self,
+        kind: str,
+        function: Callable[..., Any],
+        origin: str,
+        *,
+        key: str | None = None,
+        source: str = "",
+        owner: str | None = None,
+    ) -> Handler:
+        """Add or replace the handler for ``key`` (default: ``kind``).
+
+        ``origin`` is shown to the user (``cell [5]``); ``owner`` identifies the cell
+        across re-runs (its cell id) and defaults to ``origin``.
+        """
+        owner = owner or origin
+        if kind not in routing.HANDLER_KINDS:
+            raise ValueError(f"unknown handler kind {kind!r}; use one of {', '.join(routing.HANDLER_KINDS)}")
+        key = key or routing.handler_key(kind)
+        with self._lock:
+            version = self._versions.get(key, 0) + 1
+            self._versions[key] = version
+            handler = Handler(
+                key, kind, function, origin, version, source or _source_of(function), _is_async(function), owner
+            )
+            handlers = {k: h for k, h in self._handlers.items() if not (h.owner == owner and k != key)}
+            handlers[key] = handler
+            self._handlers = handlers  # one assignment: readers see the old table or the new one
+        return handler
+
+    def unregister(self, key: str) -> bool:
+        """Remove the handler for ``key``; True if there was one."""
+        with self._lock:
+            if key not in self._handlers:
+                return False
+            self._handlers = {k: h for k, h in self._handlers.items() if k != key}
+            return True
+
+    def get(self, key: str) -> Handler | None:
+        """The current handler for ``key``."""
+        return self._handlers.get(key)
+
+    def handlers(self) -> list[Handler]:
+        """Every handler, voice first, then by key."""
+        order = {kind: i for i, kind in enumerate(routing.HANDLER_KINDS)}
+        return sorted(self._handlers.values(), key=lambda h: (order[h.kind], h.key))
+
+    def custom_keys(self) -> list[str]:
+        """Keys of the custom endpoints (``GET /status``)."""
+        return [key for key, handler in self._handlers.items() if handler.kind == "http"]
+
+    def run_module(self, origin: str, source: str, filename: str) -> ModuleCell:
+        """Run a module cell's code into the handlers' namespace and remember its source."""
+        before = set(self.namespace)
+        code = compile(source, filename, "exec")
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(code, self.namespace)
+        module = ModuleCell(origin, source, sorted(n for n in set(self.namespace) - before if not n.startswith("_")))
+        previous = self.modules.get(origin)
+        if previous:
+            module.names = sorted({*module.names, *(n for n in previous.names if n in self.namespace)})
+        self.modules[origin] = module
+        return module
+
+    def clear(self) -> None:
+        """Forget every handler and module cell."""
+        with self._lock:
+            self._handlers = {}
+            self.modules.clear()
+
+
+def _is_async(function: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(function)
+
+
+def _source_of(function: Callable[..., Any]) -> str:
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return ""
+
+
+def _has_await(tree: ast.Module) -> bool:
+    """Whether the cell awaits at its own level (not inside a nested function)."""
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith):
+            return True
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def compile_cell(body: str, params: tuple[str, ...], filename: str, namespace: Mapping[str, Any]) -> Callable[..., Any]:
+    """Turn a cell body into ``def handler(*params)``; a final bare expression is returned.
+
+    Uses ``async def`` when the body awaits. Line numbers match the cell, so a
+    traceback points at the cell's own lines.
+    """
+    tree = ast.parse(body, filename=filename)
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1]
+        tree.body[-1] = ast.copy_location(ast.Return(value=last.value), last)
+    if not tree.body:
+        tree.body = [ast.Pass()]
+    arguments = ast.arguments(
+        posonlyargs=[], args=[ast.arg(arg=name) for name in params], kwonlyargs=[], kw_defaults=[], defaults=[]
+    )
+    factory = ast.AsyncFunctionDef if _has_await(tree) else ast.FunctionDef
+    extra: dict[str, Any] = {"type_params": []} if sys.version_info >= (3, 12) else {}
+    function = factory(name="handler", args=arguments, body=tree.body, decorator_list=[], returns=None, **extra)
+    module = ast.Module(body=[function], type_ignores=[])
+    ast.fix_missing_locations(module)
+    linecache.cache[filename] = (len(body), None, body.splitlines(True), filename)
+    scope: dict[str, Any] = {}
+    exec(compile(module, filename, "exec"), namespace, scope)  # type: ignore[arg-type]
+    handler: Callable[..., Any] = scope["handler"]
+    return handler

@@ -1,0 +1,157 @@
+"""uvicorn in a daemon thread with its own asyncio loop, never on the kernel's.
+
+A cell that sleeps or computes cannot delay a callback. Signals stay with the
+kernel, uvicorn's logging stays out of the cell, the port is bound before the
+thread starts (so "in use" is reported at once) and released on stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import socket
+import threading
+from collections import deque
+from collections.abc import Generator
+from typing import Any
+
+import uvicorn
+
+__all__ = ["PortInUseError", "Server", "ServerError"]
+
+
+class ServerError(RuntimeError):
+    """The runtime could not start or stop; the message says what to do."""
+
+
+class PortInUseError(ServerError):
+    """Another process (or an earlier runtime in this kernel) holds the port."""
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without signal handling: Ctrl-C and kernel interrupts belong to the kernel."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class _Recent(logging.Handler):
+    """Keeps uvicorn's last log lines for ``%sinch status`` instead of printing them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: deque[str] = deque(maxlen=50)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname}: {record.getMessage()}")
+
+
+def _http_implementation() -> str:
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "h11"
+    return "httptools"
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (0 picks a free port); names the port when it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUseError(
+                f"port {port} on {host} is in use by another program or runtime: "
+                f"pick another with %sinch start --port N, or omit --port to take a free one"
+            ) from None
+        raise ServerError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Server:
+    """One ASGI app served on ``host:port`` from a daemon thread."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self.requested_port = port
+        self.port = port
+        self.log = _Recent()
+        self._server: _QuietServer | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is up and serving."""
+        return bool(self._thread and self._thread.is_alive() and self._server and self._server.started)
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Bind, start the thread, and return once the server accepts connections."""
+        if self.running:
+            return
+        sock = bind(self.host, self.requested_port)
+        self.port = sock.getsockname()[1]
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            logger = logging.getLogger(name)
+            logger.handlers = [self.log]
+            logger.propagate = False
+        config = uvicorn.Config(
+            self.app,
+            loop="asyncio",
+            http=_http_implementation(),
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = _QuietServer(config)
+        self._failure = None
+        self._thread = threading.Thread(target=self._serve, args=(sock,), name="sinch_nb-runtime", daemon=True)
+        self._thread.start()
+        ready = threading.Event()
+        for _ in range(int(timeout / 0.01)):
+            if self._server.started or not self._thread.is_alive():
+                break
+            ready.wait(0.01)
+        if not self._server.started:
+            self.stop()
+            raise ServerError(f"the runtime did not start on {self.url}: {self._failure or 'timed out'}")
+
+    def _serve(self, sock: socket.socket) -> None:
+        assert self._server is not None
+        try:
+            asyncio.run(self._server.serve(sockets=[sock]))
+        except BaseException as error:  # reported by start(); never printed from this thread
+            self._failure = error
+        finally:
+            sock.close()
+
+    def __repr__(self) -> str:
+        return f"<sinch_nb runtime {self.url} ({'running' if self.running else 'stopped'})>"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and free the port."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive() and self._server is not None:
+                self._server.force_exit = True
+                self._thread.join(timeout)
+        self._thread = None

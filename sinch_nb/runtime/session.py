@@ -1,0 +1,133 @@
+"""The one runtime per kernel: registry, settings, journal and server, kept across cell re-runs.
+
+Starting twice returns the running server; stopping frees the port; the
+interpreter's exit (kernel shutdown or restart) stops it and commits the journal.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..functions.svaml import SvamlBuilder
+from .registry import Registry
+from .settings import Settings
+
+if TYPE_CHECKING:  # the heavy parts (pydantic, starlette, uvicorn, sqlite) load on first use
+    from ..journal import Journal
+    from .app import CallbackApp, ErrorReport
+    from .server import Server
+
+__all__ = ["SESSION", "Session"]
+
+
+class Session:
+    """Everything the notebook's runtime holds."""
+
+    def __init__(self) -> None:
+        self.registry = Registry()
+        self.settings = Settings()
+        self.journal_path: Path | None = None
+        self._journal: Journal | None = None
+        self._app: CallbackApp | None = None
+        self.server: Server | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def journal(self) -> Journal:
+        """The journal, opened on first use (``./.sinch_nb/journal.db`` unless configured)."""
+        with self._lock:
+            if self._journal is None:
+                from ..journal import Journal
+
+                self._journal = Journal(self.journal_path)
+            return self._journal
+
+    @property
+    def app(self) -> CallbackApp:
+        """The ASGI app (also what the simulator and replay call)."""
+        with self._lock:
+            if self._app is None:
+                from .app import CallbackApp
+
+                self._app = CallbackApp(self.registry, self.journal, self.settings)
+            return self._app
+
+    def configure(self, **changes: Any) -> Settings:
+        """Change runtime settings; ``journal=`` moves the journal (before the first callback)."""
+        with self._lock:
+            if "journal" in changes:
+                path = changes.pop("journal")
+                if self._journal is not None:
+                    self._journal.close()
+                    self._journal = None
+                    self._app = None
+                self.journal_path = Path(path) if path is not None else None
+            known = {f.name for f in fields(Settings)}
+            unknown = set(changes) - known
+            if unknown:
+                raise TypeError(
+                    f"unknown setting {', '.join(sorted(unknown))}; settings are {', '.join(sorted(known))}"
+                )
+            if "fallback" in changes:
+                changes["fallback"] = _checked_fallback(changes["fallback"])
+            if "base_dir" in changes:
+                changes["base_dir"] = Path(changes["base_dir"])
+            self.settings = replace(self.settings, **changes)
+            if self._app is not None:
+                self._app.settings = self.settings
+            return self.settings
+
+    def start(self, port: int | None = None, host: str = "127.0.0.1") -> Server:
+        """Serve the handlers on ``host:port`` (a free port when None); idempotent."""
+        with self._lock:
+            if self.server is not None and self.server.running:
+                same_port = port is None or port == self.server.port
+                if same_port and host == self.server.host:
+                    return self.server
+                self.stop()
+            from .server import Server
+
+            self.server = Server(self.app, host=host, port=port or 0)
+            self.server.start()
+            return self.server
+
+    def stop(self) -> bool:
+        """Stop serving and free the port; True if a server was running."""
+        with self._lock:
+            server, self.server = self.server, None
+            was_running = bool(server and server.running)
+            if server is not None:
+                server.stop()
+            if self._journal is not None:
+                self._journal.flush()
+            return was_running
+
+    def last_error(self) -> ErrorReport | None:
+        """What went wrong in the most recent failed request, or None."""
+        return self._app.last_error if self._app is not None else None
+
+    def shutdown(self) -> None:
+        """Stop and commit everything (interpreter exit)."""
+        self.stop()
+        if self._journal is not None:
+            self._journal.close()
+
+
+def _checked_fallback(fallback: Any) -> dict[str, Any]:
+    from ..contract import ContractError, validate_answer
+
+    answer = fallback.build() if isinstance(fallback, SvamlBuilder) else fallback
+    for kind in ("ice", "ace", "pie"):
+        try:
+            validate_answer(kind, answer)
+        except ContractError as error:
+            raise ValueError(f"the fallback must be valid for ICE, ACE and PIE alike: {error}") from None
+    return dict(answer)
+
+
+SESSION = Session()
+atexit.register(SESSION.shutdown)

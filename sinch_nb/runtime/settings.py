@@ -1,0 +1,30 @@
+"""Runtime settings and the default fallback answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_FALLBACK", "MiB", "Settings"]
+
+MiB = 1024 * 1024
+
+DEFAULT_FALLBACK: dict[str, Any] = {
+    "instructions": [
+        {"name": "say", "text": "Sorry, something went wrong. Please call again later.", "locale": "en-US"}
+    ],
+    "action": {"name": "hangup"},
+}
+
+
+@dataclass
+class Settings:
+    """Runtime settings; change them with ``sn.configure(...)``."""
+
+    handler_timeout: float = 4.0
+    max_body: int = MiB
+    fallback: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_FALLBACK))
+    function_name: str = "notebook"
+    variables: dict[str, str] = field(default_factory=dict)
+    base_dir: Path = field(default_factory=Path.cwd)
