@@ -32,12 +32,15 @@ from .api import (
 )
 from .functions import svaml
 from .functions.svaml import SvamlError, SvamlWarning
+from .runtime.errors import PortInUseError, ServerError
 from .simulate import HANGUP
 
 __version__ = "0.1.0"
 
 __all__ = [
     "HANGUP",
+    "PortInUseError",
+    "ServerError",
     "SvamlError",
     "SvamlWarning",
     "__version__",

@@ -249,10 +249,13 @@ def validate_answer(kind: str, answer: Any) -> list[str]:
             continue
         reason = rules.DISPUTED[kind].get(name)
         if reason is not None:
-            warnings.append(f"{name} in a {kind.upper()} answer: {reason}")
+            warnings.append(f"{name} in {kind.upper()} answers: {reason}")
             continue
         allowed = ", ".join(rules.allowed_items(kind))
-        raise ContractError(f"{name} ({field}) is not allowed in a {kind.upper()} answer; allowed: {allowed}", field)
+        raise ContractError(
+            f"not valid SVAML for {kind.upper()}: field {field}: {name} is not allowed; {kind.upper()} allows {allowed}",
+            field,
+        )
     if isinstance(parsed.action, RunMenu):
         _check_menus(kind, parsed.action)
     return warnings
@@ -263,12 +266,16 @@ def _check_menus(kind: str, action: RunMenu) -> None:
     start = action.mainMenu or "main"
     if start not in ids:
         raise ContractError(
-            f"runMenu in a {kind.upper()} answer starts at menu {start!r}, which is not among {ids}", "action.mainMenu"
+            f"not valid SVAML for {kind.upper()}: field action.mainMenu: the menu starts at {start!r}, "
+            f"which is not among the menus {ids}",
+            "action.mainMenu",
         )
     for position, menu in enumerate(action.menus):
         for option in menu.options or []:
             if option.action.startswith("menu(") and option.action[5:-1] not in ids:
+                where = f"action.menus.{position}.options"
                 raise ContractError(
-                    f"menu {menu.id!r} option {option.dtmf} jumps to {option.action[5:-1]!r}, which is not among {ids}",
-                    f"action.menus.{position}.options",
+                    f"not valid SVAML for {kind.upper()}: field {where}: option {option.dtmf} jumps to "
+                    f"{option.action[5:-1]!r}, which is not among the menus {ids}",
+                    where,
                 )

@@ -219,13 +219,13 @@ class SvamlBuilder:
             return
         reason = rules.DISPUTED[self.event].get(name)
         if reason is not None:
-            _warn(f"{name} in a {self.event.upper()} answer: {reason}; sent as written")
+            _warn(f"{name} in {self.event.upper()} answers: {reason}; sent as written")
             return
         allowed = rules.allowed_items(self.event)
         actions = [item for item in allowed if item in rules.ACTIONS]
         instructions = [item for item in allowed if item in rules.INSTRUCTIONS]
         raise SvamlError(
-            f"{name} is not allowed in a {self.event.upper()} answer. "
+            f"{name} is not allowed in {self.event.upper()} answers. "
             f"{self.event.upper()} allows the actions {', '.join(actions)} "
             f"and the instructions {', '.join(instructions)}"
         )

@@ -19,15 +19,9 @@ from typing import Any
 
 import uvicorn
 
+from .errors import PortInUseError, ServerError
+
 __all__ = ["PortInUseError", "Server", "ServerError"]
-
-
-class ServerError(RuntimeError):
-    """The runtime could not start or stop; the message says what to do."""
-
-
-class PortInUseError(ServerError):
-    """Another process (or an earlier runtime in this kernel) holds the port."""
 
 
 class _QuietServer(uvicorn.Server):

@@ -1,0 +1,70 @@
+"""Shared fixtures: Sinch's own payloads, a fresh runtime session on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sinch_nb.runtime.session import SESSION, Session
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sinch"
+PAYLOADS = FIXTURES / "payloads"
+
+
+def payload(name: str) -> dict[str, Any]:
+    """One of Sinch's SDK test payloads, by file-name prefix (``voice-ice``)."""
+    (path,) = PAYLOADS.glob(f"{name}.*.json")
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    """A session of its own, journaling to a temporary folder, stopped afterwards."""
+    own = Session()
+    own.configure(journal=tmp_path / "journal.db", base_dir=tmp_path)
+    yield own
+    own.shutdown()
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[httpx.Client]:
+    """An HTTP client for ``session``'s runtime, started on a free loopback port."""
+    server = session.start()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture
+def sn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The public ``sinch_nb`` face over a clean kernel session in a temporary folder."""
+    import sinch_nb
+
+    monkeypatch.chdir(tmp_path)
+    SESSION.stop()
+    SESSION.registry.clear()
+    SESSION.configure(journal=tmp_path / "journal.db", base_dir=tmp_path, handler_timeout=4.0)
+    yield sinch_nb
+    SESSION.stop()
+    SESSION.registry.clear()
