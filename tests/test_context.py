@@ -70,5 +70,5 @@ def test_storage_refuses_keys_outside_its_folder(tmp_path: Path) -> None:
 def test_config_require_variable_names_the_fix() -> None:
     config = FunctionConfig(variables={"COMPANY_NAME": "Acme"})
     assert config.require_variable("COMPANY_NAME") == "Acme"
-    with pytest.raises(MissingVariableError, match="sn.configure"):
+    with pytest.raises(MissingVariableError, match=r"sn\.configure"):
         config.require_variable("FORWARD_NUMBER")

@@ -47,7 +47,11 @@ def test_ice_reads_snake_case() -> None:
 def test_pie_menu_result() -> None:
     event = parse_event(payload("voice-pie"))
     assert isinstance(event, PieEvent)
-    assert (event.menu_result.type, event.menu_result.value, event.menu_result.menu_id) == ("sequence", "1452", "confirm")
+    assert (event.menu_result.type, event.menu_result.value, event.menu_result.menu_id) == (
+        "sequence",
+        "1452",
+        "confirm",
+    )
     assert event.menu_result.input_method == "dtmf"
 
 
@@ -87,7 +91,7 @@ def test_documented_but_absent_is_none_and_unknown_names_the_fields() -> None:
     event = parse_event({"event": "ice", "callid": "abc"})
     assert event.cli is None
     assert event.rdnis is None
-    with pytest.raises(AttributeError, match="has no field 'menu_resul'.*call_id"):
+    with pytest.raises(AttributeError, match=r"has no field 'menu_resul'.*call_id"):
         _ = event.menu_resul
 
 

@@ -12,8 +12,7 @@ import httpx
 import pytest
 from conftest import free_port, payload, port_is_free
 
-from sinch_nb import svaml
-from sinch_nb import PortInUseError
+from sinch_nb import PortInUseError, svaml
 from sinch_nb.runtime.session import Session
 from sinch_nb.runtime.settings import DEFAULT_FALLBACK
 
@@ -34,8 +33,18 @@ def test_ice_route_answers_validated_svaml_and_journals_the_callback(session: Se
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"instructions": [{"name": "say", "text": "Hi cli number"}], "action": {"name": "hangup"}}
     row = last(session)
-    assert (row["kind"], row["call_id"], row["cli"], row["destination"]) == ("ice", "a call id", "cli number", "+123456879")
-    assert (row["status"], row["outcome"], row["svaml_action"], row["svaml_instructions"]) == (200, "ok", "hangup", "say")
+    assert (row["kind"], row["call_id"], row["cli"], row["destination"]) == (
+        "ice",
+        "a call id",
+        "cli number",
+        "+123456879",
+    )
+    assert (row["status"], row["outcome"], row["svaml_action"], row["svaml_instructions"]) == (
+        200,
+        "ok",
+        "hangup",
+        "say",
+    )
     assert row["handler"] == "ice v1 (test)" and row["handler_version"] == 1
     assert json.loads(row["response_body"]) == response.json()
     assert json.loads(row["request_body"]) == payload("voice-ice")

@@ -56,7 +56,9 @@ ITEMS: dict[str, Callable[[SvamlBuilder], Any]] = {
         "wss://stream.example.com/ws", version=1, sample_rate=16000, max_duration=600, call_headers={"a": "b"}
     ),
     "runMenu": lambda b: b.run_menu(MAIN, barge=False, locale="en-US", enable_voice=True),
-    "park": lambda b: b.park(intro_prompt="Please hold", hold_prompt="#href[https://x.example/moh.wav]", max_duration=60),
+    "park": lambda b: b.park(
+        intro_prompt="Please hold", hold_prompt="#href[https://x.example/moh.wav]", max_duration=60
+    ),
 }
 
 BUILDERS = {"ice": svaml.ice, "ace": svaml.ace, "pie": svaml.pie}
@@ -119,7 +121,11 @@ def test_wire_names_are_exactly_sinchs() -> None:
         "amd": {"enabled": True},
     }
     mxp = svaml.ice().connect_mxp("alice", call_headers={"k": "v"}).build()["action"]
-    assert mxp == {"name": "connectMxp", "destination": {"type": "username", "endpoint": "alice"}, "callHeaders": [{"key": "k", "value": "v"}]}
+    assert mxp == {
+        "name": "connectMxp",
+        "destination": {"type": "username", "endpoint": "alice"},
+        "callHeaders": [{"key": "k", "value": "v"}],
+    }
     legacy = svaml.ice().connect_mxp("alice", call_headers={"k": "v"}, header_key="callheaders").build()["action"]
     assert "callheaders" in legacy and "callHeaders" not in legacy
     menu = svaml.ice().run_menu(MAIN, barge=False).build()["action"]
@@ -140,7 +146,7 @@ def test_envelope_omits_empty_instructions_and_keeps_order() -> None:
 
 
 def test_one_action_only() -> None:
-    with pytest.raises(SvamlError, match="one action.*already ends with hangup"):
+    with pytest.raises(SvamlError, match=r"one action.*already ends with hangup"):
         svaml.ice().hangup().connect_pstn("+1555")
 
 

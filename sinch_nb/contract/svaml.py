@@ -253,7 +253,8 @@ def validate_answer(kind: str, answer: Any) -> list[str]:
             continue
         allowed = ", ".join(rules.allowed_items(kind))
         raise ContractError(
-            f"not valid SVAML for {kind.upper()}: field {field}: {name} is not allowed; {kind.upper()} allows {allowed}",
+            f"not valid SVAML for {kind.upper()}: field {field}: {name} is not allowed; "
+            f"{kind.upper()} allows {allowed}",
             field,
         )
     if isinstance(parsed.action, RunMenu):

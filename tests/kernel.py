@@ -1,0 +1,89 @@
+"""A real IPython kernel for tests: run code as a cell (optionally with a cell id), read its output."""
+
+from __future__ import annotations
+
+import queue
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+
+
+@dataclass
+class CellResult:
+    """What one execution printed and returned, and when its reply came."""
+
+    stdout: str = ""
+    stderr: str = ""
+    results: list[str] = field(default_factory=list)
+    error: str | None = None
+    finished_at: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.stdout + "".join(self.results)
+
+
+class Kernel:
+    """A kernel started in ``cwd``; ``run`` waits for a cell, ``submit``/``wait`` do not block."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.manager = KernelManager(kernel_name="python3")
+        self.manager.start_kernel(cwd=str(cwd))
+        self.client: BlockingKernelClient = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+        self.pending: dict[str, CellResult] = {}
+
+    def submit(self, code: str, cell_id: str | None = None) -> str:
+        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+        message = self.client.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
+        self.client.shell_channel.send(message)
+        msg_id: str = message["header"]["msg_id"]
+        self.pending[msg_id] = CellResult()
+        return msg_id
+
+    def wait(self, msg_id: str, timeout: float = 60) -> CellResult:
+        deadline = time.monotonic() + timeout
+        result = self.pending[msg_id]
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"cell {msg_id} did not finish in {timeout} s")
+            try:
+                message: dict[str, Any] = self.client.get_iopub_msg(timeout=remaining)
+            except queue.Empty:
+                continue
+            parent = message["parent_header"].get("msg_id")
+            if parent not in self.pending:
+                continue
+            target = self.pending[parent]
+            kind, content = message["msg_type"], message["content"]
+            if kind == "stream":
+                if content["name"] == "stdout":
+                    target.stdout += content["text"]
+                else:
+                    target.stderr += content["text"]
+            elif kind in ("execute_result", "display_data"):
+                target.results.append(content["data"].get("text/plain", ""))
+            elif kind == "error":
+                target.error = f"{content['ename']}: {content['evalue']}"
+            elif kind == "status" and content["execution_state"] == "idle":
+                target.finished_at = time.monotonic()
+                if parent == msg_id:
+                    return result
+
+    def run(self, code: str, cell_id: str | None = None, timeout: float = 60) -> CellResult:
+        return self.wait(self.submit(code, cell_id), timeout)
+
+    def restart(self) -> None:
+        self.manager.restart_kernel(now=False)
+        self.client.wait_for_ready(timeout=60)
+
+    def shutdown(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=False)

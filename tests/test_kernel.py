@@ -1,0 +1,177 @@
+"""Behaviour that lives in a kernel: magics, a runtime that answers while cells run, restarts."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import nbformat
+import pytest
+from conftest import free_port, payload, port_is_free
+from kernel import Kernel
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SETUP = "%load_ext sinch_nb\nimport sinch_nb as sn\nfrom sinch_nb import svaml"
+ICE = '%%sinch ice\nreturn svaml.ice().say("{text}").hangup()'
+
+
+@pytest.fixture
+def kernel(tmp_path: Path) -> Iterator[Kernel]:
+    started = Kernel(tmp_path)
+    assert started.run(SETUP).error is None
+    yield started
+    started.shutdown()
+
+
+def start(kernel: Kernel, port: int | None = None) -> str:
+    result = kernel.run(f"%sinch start{f' --port {port}' if port else ''}")
+    assert result.error is None, result.error
+    match = re.search(r"runtime at (http://\S+)", result.stdout)
+    assert match, result.stdout
+    return match.group(1)
+
+
+def test_the_quickstart_notebook_runs_top_to_bottom(tmp_path: Path) -> None:
+    notebook = nbformat.read(ROOT / "notebooks" / "01-quickstart.ipynb", as_version=4)
+    checks = """
+frame = sn.callbacks()
+assert frame["kind"].astype(str).tolist() == ["ice", "pie", "ace", "dice", "ice", "pie", "dice"], frame
+assert (frame["status"] == 200).all() and (frame["outcome"] != "fallback").all()
+calls = sn.calls()
+assert calls["menu_path"].tolist() == ["sales", "support"], calls
+assert calls["reason"].tolist() == ["CALLERHANGUP", "MANAGERHANGUP"], calls
+assert sn.last_error() is None
+print("checks passed")
+"""
+    notebook.cells.append(nbformat.v4.new_code_cell(checks))
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    outputs = {i: "".join(o.get("text", "") for o in c.get("outputs", [])) for i, c in enumerate(notebook.cells)}
+    assert "checks passed" in outputs[len(notebook.cells) - 1]
+    assert any(re.search(r"^ice v1 \(cell \[\d+\]\)", text) for text in outputs.values())
+    assert (tmp_path / ".sinch_nb" / "journal.db").is_file()
+
+
+@pytest.mark.parametrize(
+    "busy",
+    [
+        "import time\ntime.sleep(5)",
+        "import time\ndeadline = time.time() + 5\nn = 0\nwhile time.time() < deadline:\n    n += 1",
+    ],
+    ids=["sleeping-cell", "cpu-bound-cell"],
+)
+def test_callbacks_are_answered_while_a_cell_runs(kernel: Kernel, busy: str) -> None:
+    assert kernel.run(ICE.format(text="still here")).error is None
+    url = start(kernel)
+    running = kernel.submit(busy)
+    answered_at = []
+    with httpx.Client(base_url=url, timeout=10) as http:
+        for _ in range(5):
+            response = http.post("/ice", json=payload("voice-ice"))
+            assert response.json()["instructions"][0]["text"] == "still here"
+            answered_at.append(__import__("time").monotonic())
+    cell = kernel.wait(running, timeout=60)
+    assert cell.error is None
+    assert max(answered_at) < cell.finished_at  # every callback came back before the cell let go
+
+
+def test_the_server_thread_never_prints_into_a_cell(kernel: Kernel) -> None:
+    kernel.run("%%sinch ice\nreturn 1 / 0")
+    kernel.run('%%sinch pie\nreturn svaml.pie().connect_pstn("+15550001111")')  # disputed: a warning
+    url = start(kernel)
+    quiet = kernel.submit("import time\ntime.sleep(2)")
+    with httpx.Client(base_url=url, timeout=10) as http:
+        http.post("/ice", json=payload("voice-ice"))
+        http.post("/pie", json=payload("voice-pie"))
+        http.post("/ice", content=b"{broken")
+    cell = kernel.wait(quiet)
+    assert (cell.stdout, cell.stderr, cell.results) == ("", "", [])
+    report = kernel.run("print(sn.callbacks()[['kind', 'outcome', 'warnings']].to_json(orient='records'))")
+    rows = json.loads(report.stdout)
+    assert [r["outcome"] for r in rows] == ["fallback", "ok", "rejected"]
+    assert "connectPstn" in rows[1]["warnings"]
+
+
+def test_re_running_a_cell_swaps_its_handler(kernel: Kernel) -> None:
+    first = kernel.run(ICE.format(text="one"), cell_id="cell-a")
+    assert "ice v1" in first.stdout
+    url = start(kernel)
+    second = kernel.run(ICE.format(text="two"), cell_id="cell-a")
+    assert "ice v2" in second.stdout and url in second.stdout
+    with httpx.Client(base_url=url) as http:
+        assert http.post("/ice", json=payload("voice-ice")).json()["instructions"][0]["text"] == "two"
+    kernel.run("%%sinch pie\nreturn svaml.pie().hangup()", cell_id="cell-a")
+    handlers = kernel.run("%sinch handlers").stdout
+    assert "pie" in handlers and "ice" not in handlers
+
+
+def test_handler_cells_see_module_cells_not_notebook_globals(kernel: Kernel) -> None:
+    kernel.run('GREETING = "from the notebook"')
+    kernel.run("%%sinch ice\nreturn svaml.ice().say(GREETING).hangup()")
+    url = start(kernel)
+    with httpx.Client(base_url=url) as http:
+        http.post("/ice", json=payload("voice-ice"))
+        error = kernel.run("print(sn.last_error().error)").stdout
+        assert "NameError" in error or "GREETING" in error
+        assert "%%sinch module" in error
+        module = kernel.run('%%sinch module\nGREETING = "from a module cell"')
+        assert "defines GREETING" in module.stdout
+        answer = http.post("/ice", json=payload("voice-ice")).json()
+    assert answer["instructions"][0]["text"] == "from a module cell"
+
+
+def test_async_cells_and_custom_endpoints(kernel: Kernel) -> None:
+    kernel.run("%%sinch http GET /status\nimport asyncio\nawait asyncio.sleep(0)\nreturn {'up': request.path}")
+    url = start(kernel)
+    with httpx.Client(base_url=url) as http:
+        assert http.get("/status").json() == {"up": "/status"}
+
+
+def test_bad_magic_arguments_are_usage_errors(kernel: Kernel) -> None:
+    # IPython shows a UsageError as one line on stderr, without a traceback.
+    assert "UsageError" in kernel.run("%sinch launch").stderr
+    assert "usage: %sinch start" in kernel.run("%sinch launch").stderr
+    assert "needs a method and a path" in kernel.run("%%sinch http GET\nreturn 1").stderr
+    assert "unknown handler kind" in kernel.run("%%sinch icee\nreturn 1").stderr
+    assert "is a cell magic" in kernel.run("%sinch ice").stderr
+    assert "usage" in kernel.run("%sinch start --port eighty").stderr
+    assert "%sinch start" in kernel.run("%sinch help").stdout
+
+
+def test_stop_frees_the_port_and_so_does_kernel_shutdown(tmp_path: Path) -> None:
+    port = free_port()
+    kernel = Kernel(tmp_path)
+    try:
+        kernel.run(SETUP)
+        start(kernel, port)
+        assert not port_is_free(port)
+        assert "port freed" in kernel.run("%sinch stop").stdout
+        assert port_is_free(port)
+        start(kernel, port)
+        hold = f"import socket\ns = socket.socket()\ns.bind(('127.0.0.1', {port}))\ns.listen()"
+        kernel.run(f"sn.stop()\n{hold}")  # another program takes the port
+        in_use = kernel.run(f"sn.start(port={port})")
+        assert "PortInUseError" in (in_use.error or "") and str(port) in (in_use.error or "")
+        kernel.run("s.close()")
+        start(kernel, port)
+    finally:
+        kernel.shutdown()
+    assert port_is_free(port)
+
+
+def test_the_journal_survives_a_kernel_restart(kernel: Kernel) -> None:
+    kernel.run(ICE.format(text="hi"))
+    start(kernel)
+    kernel.run('sn.dial("+15551234567", "+15559876543")')
+    before = kernel.run("print(len(sn.callbacks()))").stdout.strip()
+    assert before == "2"
+    kernel.restart()
+    kernel.run(SETUP)
+    after = kernel.run("print(len(sn.callbacks()), sn.callbacks()['kind'].astype(str).tolist())").stdout.strip()
+    assert after == "2 ['ice', 'dice']"

@@ -1,0 +1,54 @@
+"""The package's shape: fast import, a stdlib-only functions room, the headless demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def loaded_after(statement: str) -> set[str]:
+    code = f"import sys, json\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return set(json.loads(out.stdout))
+
+
+def test_import_sinch_nb_loads_no_heavy_library() -> None:
+    modules = loaded_after("import sinch_nb")
+    heavy = {"pandas", "ipywidgets", "pyngrok", "starlette", "uvicorn", "pydantic", "httpx", "sqlite3"}
+    assert not {name.split(".")[0] for name in modules} & heavy
+
+
+def test_the_functions_room_imports_only_the_standard_library() -> None:
+    before = loaded_after("pass")
+    modules = loaded_after("import sinch_nb.functions, sinch_nb.functions.routing")
+    outside = {
+        name.split(".")[0]
+        for name in modules - before
+        if name.split(".")[0] not in sys.stdlib_module_names and not name.startswith("sinch_nb")
+    }
+    assert outside == set()
+    sources = "".join(p.read_text() for p in (ROOT / "sinch_nb" / "functions").glob("*.py"))
+    assert "from .." not in sources  # nothing from the rest of sinch_nb either
+
+
+def test_the_headless_demo_runs_the_quickstart(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "sinch_nb", "demo"], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert "runtime at http://127.0.0.1:" in out.stdout
+    assert "Welcome, caller +15551234567" in out.stdout
+    assert "ice → pie → ace → dice" in out.stdout
+    assert "runtime stopped; port freed" in out.stdout
+    assert (tmp_path / ".sinch_nb" / "journal.db").is_file()
+
+
+def test_committed_notebooks_have_no_outputs() -> None:
+    for path in (ROOT / "notebooks").rglob("*.ipynb"):
+        notebook = json.loads(path.read_text())
+        for cell in notebook["cells"]:
+            assert not cell.get("outputs") and not cell.get("execution_count"), f"{path.name} has outputs"
