@@ -84,18 +84,24 @@ def fixed_routes() -> list[str]:
     return [*voice, *(f"POST {p}" for p in DISPATCH_PATHS), f"POST {CONVERSATION_PATH}", f"GET {HEALTH_PATH}"]
 
 
+#: Path → (method, kind) of the routes that do not depend on handlers.
+_FIXED: dict[str, tuple[str, str]] = {
+    HEALTH_PATH: ("GET", "health"),
+    CONVERSATION_PATH: ("POST", "conversation"),
+    **dict.fromkeys(DISPATCH_PATHS, ("POST", "voice")),
+}
+
+
 def resolve(method: str, path: str, custom: Iterable[str] = ()) -> Resolution:
     """Route ``method path``; ``custom`` holds the custom endpoint keys (``"GET /status"``)."""
     method, path = method.upper(), normalise(path)
-    custom = list(custom)
+    custom = custom if isinstance(custom, frozenset | set | list | tuple) else list(custom)
     key = f"{method} {path}"
     if key in custom:
         return Resolution("http", key)
     last = path.rsplit("/", 1)[-1]
-    fixed: dict[str, tuple[str, str]] = {HEALTH_PATH: ("GET", "health"), CONVERSATION_PATH: ("POST", "conversation")}
-    fixed.update(dict.fromkeys(DISPATCH_PATHS, ("POST", "voice")))
-    if path in fixed or last in VOICE_KINDS:
-        allowed, kind = fixed.get(path, ("POST", last))
+    if path in _FIXED or last in VOICE_KINDS:
+        allowed, kind = _FIXED.get(path, ("POST", last))
         if method == allowed or (allowed == "GET" and method == "HEAD"):
             return Resolution(kind, kind)
         raise MethodNotAllowedError(method, path, [allowed])

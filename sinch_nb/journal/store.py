@@ -10,9 +10,11 @@ from __future__ import annotations
 import atexit
 import itertools
 import json
+import operator
 import queue
 import sqlite3
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterator, Mapping
@@ -63,6 +65,10 @@ COLUMNS: dict[str, str] = {
     "source": "TEXT",
 }
 
+_COLUMN_NAMES = frozenset(COLUMNS)
+_EMPTY_ROW: dict[str, Any] = dict.fromkeys(COLUMNS)
+_ROW_VALUES = operator.itemgetter(*COLUMNS)
+
 _MASKED_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-sinch-webhook-signature"}
 )
@@ -86,9 +92,13 @@ class Journal:
         self.path = Path(path) if path is not None else DEFAULT_PATH.resolve()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.session = uuid.uuid4().hex[:8]
+        self.linger = 0.02
         self.recent: deque[dict[str, Any]] = deque(maxlen=recent)
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=10_000)
+        self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._written = threading.Condition()
+        self._appended_count = 0
+        self._written_count = 0
         with closing(self.connect()) as db:
             self._create(db)
             (last,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM callbacks").fetchone()
@@ -121,14 +131,15 @@ class Journal:
 
     def append(self, record: Mapping[str, Any]) -> int:
         """Queue one record (unknown keys refused); returns its id. Headers are masked here."""
-        unknown = set(record) - set(COLUMNS)
-        if unknown:
+        if not _COLUMN_NAMES.issuperset(record):
+            unknown = set(record) - _COLUMN_NAMES
             raise KeyError(f"journal has no column {', '.join(sorted(unknown))}")
-        row = dict(record)
+        row = {**_EMPTY_ROW, **record}
         with self._lock:
             row["id"] = next(self._ids)
-        row.setdefault("session", self.session)
-        row.setdefault("source", "local")
+            self._appended_count += 1
+        row["session"] = row["session"] or self.session
+        row["source"] = row["source"] or "local"
         headers = row.get("request_headers")
         if isinstance(headers, Mapping):
             row["request_headers"] = json.dumps(mask_headers(headers))
@@ -141,32 +152,34 @@ class Journal:
 
     def _write_loop(self) -> None:
         db = self.connect()
-        names = list(COLUMNS)
-        sql = f"INSERT INTO callbacks ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+        sql = f"INSERT INTO callbacks ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
         while True:
-            first = self._queue.get()
-            batch = [first]
-            while len(batch) < 500:
+            batch = [self._queue.get()]
+            time.sleep(self.linger)  # let a burst gather: one commit per burst, not per callback
+            while len(batch) < 5000:
                 try:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            rows = [[row.get(name) for name in names] for row in batch if row is not None]
+            rows = [_ROW_VALUES(row) for row in batch if row is not None]
             try:
                 if rows:
                     with db:
                         db.executemany(sql, rows)
             finally:
-                for _ in batch:
-                    self._queue.task_done()
-            if any(row is None for row in batch):
+                with self._written:
+                    self._written_count += len(rows)
+                    self._written.notify_all()
+            if len(rows) < len(batch):  # close() queued None
                 db.close()
                 return
 
-    def flush(self) -> None:
-        """Wait until every queued record is committed."""
-        if self._writer.is_alive():
-            self._queue.join()
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every record appended so far is committed."""
+        with self._lock:
+            target = self._appended_count
+        with self._written:
+            self._written.wait_for(lambda: self._written_count >= target or not self._writer.is_alive(), timeout)
 
     def close(self) -> None:
         """Commit what is queued and stop the writer."""

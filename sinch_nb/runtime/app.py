@@ -8,7 +8,6 @@ raises, hangs or answers invalid SVAML still leaves the caller with valid SVAML
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import time
 import traceback
@@ -17,10 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import request_response
 
 from ..contract import ContractError, validate_answer, validate_callback
 from ..functions import routing
@@ -109,11 +107,14 @@ class CallbackApp:
         self.last_error: ErrorReport | None = None
         self.on_record: Callable[[dict[str, Any]], None] | None = None
         self.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sinch_nb-handler")
-        methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-        self.app = Starlette(routes=[Route("/{path:path}", self.endpoint, methods=methods)])
+        # One endpoint for every path: routing is Sinch's (functions.routing), not a route table.
+        self._http = request_response(self.endpoint)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "websocket":  # not served (yet): refuse cleanly
+            await send({"type": "websocket.close", "code": 1008})
 
     # The pipeline ---------------------------------------------------------
 
@@ -234,21 +235,30 @@ class CallbackApp:
         )
         return event
 
-    def _context(self) -> DevContext:
-        base = self.settings.base_dir
+    @property
+    def settings(self) -> Settings:
+        """The runtime settings; setting them rebuilds what every request's context shares."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        base = settings.base_dir
         database = base / "data" / "function.db"
         database.parent.mkdir(parents=True, exist_ok=True)
-        config = FunctionConfig(function_name=self.settings.function_name, variables=dict(self.settings.variables))
-        return DevContext(self.cache, DevStorage(base / "storage"), str(database), config, base / "assets")
+        config = FunctionConfig(function_name=settings.function_name, variables=dict(settings.variables))
+        self._shared = (DevStorage(base / "storage"), str(database), config, base / "assets")
+        self._settings = settings
+
+    def _context(self) -> DevContext:
+        storage, database, config, assets = self._shared
+        return DevContext(self.cache, storage, database, config, assets)
 
     async def _invoke(self, handler: Handler, *args: Any) -> Any:
         timeout = self.settings.handler_timeout
         try:
             if handler.is_async:
                 return await asyncio.wait_for(handler.function(*args), timeout)
-            loop = asyncio.get_running_loop()
-            call = functools.partial(handler.function, *args)
-            return await asyncio.wait_for(loop.run_in_executor(self.executor, call), timeout)
+            return await self._in_thread(handler.function, args, timeout)
         except TimeoutError:
             raise HandlerError(
                 f"{handler.label} took longer than {timeout:g} s; Sinch would have dropped the call. "
@@ -256,6 +266,32 @@ class CallbackApp:
             ) from None
         except Exception as error:
             raise HandlerError(_hint(error, handler), _handler_traceback(error, handler)) from error
+
+    async def _in_thread(self, function: Callable[..., Any], args: tuple[Any, ...], timeout: float) -> Any:
+        """Run a sync handler on the handler pool; the loop stays free and the timeout holds.
+
+        Lighter than ``wait_for(run_in_executor(...))``: one future, one timer, no task.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = loop.create_future()
+
+        def settle(outcome: Any, failed: bool) -> None:
+            if not done.done():
+                done.set_exception(outcome) if failed else done.set_result(outcome)
+
+        def run() -> None:
+            try:
+                result, failed = function(*args), False
+            except BaseException as error:
+                result, failed = error, True
+            loop.call_soon_threadsafe(settle, result, failed)
+
+        self.executor.submit(run)
+        timer = loop.call_later(timeout, settle, TimeoutError(), True)
+        try:
+            return await done
+        finally:
+            timer.cancel()
 
     async def _callback(
         self, kind: str, event: VoiceEvent | ConversationEvent, handler: Handler | None, record: dict[str, Any]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import random
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -168,7 +168,7 @@ class DevContext:
     assets_dir: Path
     log: RequestLog = field(default_factory=RequestLog)
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    request_id: str = field(default_factory=lambda: f"{random.getrandbits(128):032x}")
     timestamp: str = field(default_factory=lambda: datetime.now(UTC).isoformat().replace("+00:00", "Z"))
     voice: Any = None
     conversation: Any = None

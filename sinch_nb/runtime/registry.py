@@ -54,6 +54,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._custom: frozenset[str] = frozenset()
         self._versions: dict[str, int] = {}
         self._lock = threading.Lock()
         self.modules: dict[str, ModuleCell] = {}
@@ -86,7 +87,7 @@ class Registry:
             )
             handlers = {k: h for k, h in self._handlers.items() if not (h.owner == owner and k != key)}
             handlers[key] = handler
-            self._handlers = handlers  # one assignment: readers see the old table or the new one
+            self._replace(handlers)
         return handler
 
     def unregister(self, key: str) -> bool:
@@ -94,8 +95,13 @@ class Registry:
         with self._lock:
             if key not in self._handlers:
                 return False
-            self._handlers = {k: h for k, h in self._handlers.items() if k != key}
+            self._replace({k: h for k, h in self._handlers.items() if k != key})
             return True
+
+    def _replace(self, handlers: dict[str, Handler]) -> None:
+        # One assignment each: a reader sees the old table or the new one, never half of each.
+        self._custom = frozenset(k for k, h in handlers.items() if h.kind == "http")
+        self._handlers = handlers
 
     def get(self, key: str) -> Handler | None:
         """The current handler for ``key``."""
@@ -106,9 +112,9 @@ class Registry:
         order = {kind: i for i, kind in enumerate(routing.HANDLER_KINDS)}
         return sorted(self._handlers.values(), key=lambda h: (order[h.kind], h.key))
 
-    def custom_keys(self) -> list[str]:
+    def custom_keys(self) -> frozenset[str]:
         """Keys of the custom endpoints (``GET /status``)."""
-        return [key for key, handler in self._handlers.items() if handler.kind == "http"]
+        return self._custom
 
     def run_module(self, origin: str, source: str, filename: str) -> ModuleCell:
         """Run a module cell's code into the handlers' namespace and remember its source."""
@@ -126,7 +132,7 @@ class Registry:
     def clear(self) -> None:
         """Forget every handler and module cell."""
         with self._lock:
-            self._handlers = {}
+            self._replace({})
             self.modules.clear()
 
 

@@ -1,0 +1,69 @@
+"""ICE round trip with capture on, against a bare Starlette+uvicorn app serving the same handler.
+
+Targets (issue 2): throughput ratio >= 0.8; p99 <= 5 ms at 200 req/s on loopback.
+All servers run the same way (uvicorn in a daemon thread of this process, the same
+HTTP implementation); the load comes from other processes (wrk, a paced client).
+Like is measured against like: a plain ``def`` handler runs on a thread pool in both
+(Starlette's own rule for sync endpoints), an ``async def`` handler on the loop in both.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from _common import bare_app, ivr_answer, p99, paced, report, wrk
+
+from sinch_nb.runtime.server import Server
+from sinch_nb.runtime.session import Session
+
+
+def sinch_nb_server(sync: bool) -> tuple[Session, Server]:
+    session = Session()
+    folder = Path(tempfile.mkdtemp())
+    session.configure(journal=folder / "journal.db", base_dir=folder)
+
+    def handler(context: Any, event: Any) -> Any:
+        return ivr_answer(event.cli)
+
+    async def async_handler(context: Any, event: Any) -> Any:
+        return ivr_answer(event.cli)
+
+    session.registry.register("ice", handler if sync else async_handler, "benchmark")
+    return session, session.start()
+
+
+def throughput(url: str) -> float:
+    wrk(f"{url}/ice", seconds=1)  # warm up
+    return max(wrk(f"{url}/ice", seconds=4) for _ in range(2))
+
+
+def main() -> None:
+    for sync in (True, False):
+        label = "def handler (thread pool)" if sync else "async def handler (on the loop)"
+        bare = Server(bare_app(sync=sync))
+        bare.start()
+        session, ours = sinch_nb_server(sync)
+        try:
+            bare_rps, ours_rps = throughput(bare.url), throughput(ours.url)
+            print(f"{label}: bare {bare_rps:,.0f} req/s, sinch_nb with capture {ours_rps:,.0f} req/s")
+            ratio = ours_rps / bare_rps
+            report(f"throughput ratio, {label}", ratio, "x", ">= 0.8", ratio >= 0.8)
+            bare_p99, ours_p99 = p99(paced(bare.url, 200, 5)), p99(paced(ours.url, 200, 5))
+            report(f"p99 at 200 req/s, bare, {label}", bare_p99, "ms", "(baseline)", True)
+            report(
+                f"p99 at 200 req/s, sinch_nb, {label}",
+                ours_p99,
+                "ms",
+                "<= 5",
+                ours_p99 <= 5,
+                f"ratio {ours_p99 / bare_p99:.2f}x",
+            )
+        finally:
+            bare.stop()
+            session.shutdown()
+
+
+if __name__ == "__main__":
+    main()
