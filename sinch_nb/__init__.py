@@ -14,6 +14,7 @@ from typing import Any
 
 from .api import (
     ace,
+    callback,
     callbacks,
     calls,
     configure,
@@ -45,6 +46,7 @@ __all__ = [
     "SvamlWarning",
     "__version__",
     "ace",
+    "callback",
     "callbacks",
     "calls",
     "configure",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ace",
+    "callback",
     "callbacks",
     "calls",
     "configure",
@@ -122,11 +123,28 @@ def status() -> dict[str, Any]:
     }
 
 
-def callbacks(kind: str | None = None, call_id: str | None = None) -> pd.DataFrame:
-    """Every callback journaled (this session and earlier ones), one row each."""
+def callbacks(kind: str | None = None, call_id: str | None = None, *, bodies: bool = False) -> pd.DataFrame:
+    """Every callback journaled (this session and earlier ones), one row each.
+
+    ``bodies=True`` adds request headers and body, response body, traceback and logs;
+    ``sn.callback(id)`` gives one record whole.
+    """
     from .journal.views import callbacks_frame
 
-    return callbacks_frame(SESSION.journal, kind=kind, call_id=call_id)
+    return callbacks_frame(SESSION.journal, kind=kind, call_id=call_id, bodies=bodies)
+
+
+def callback(record_id: int) -> dict[str, Any]:
+    """One journaled request, every field (headers JSON-decoded); KeyError if there is none."""
+    import json
+
+    row = SESSION.journal.get(record_id)
+    if row is None:
+        raise KeyError(f"no callback #{record_id} in {SESSION.journal.path}; sn.callbacks() lists them")
+    for name in ("request_headers", "warnings", "logs"):
+        if isinstance(row.get(name), str):
+            row[name] = json.loads(row[name])
+    return row
 
 
 def calls() -> pd.DataFrame:

@@ -5,7 +5,6 @@ pandas loads on first use, never at ``import sinch_nb``.
 
 from __future__ import annotations
 
-from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 from .store import Journal
@@ -15,12 +14,22 @@ if TYPE_CHECKING:
 
 __all__ = ["callbacks_frame", "calls_frame"]
 
+#: The large columns: read only when asked for (``bodies=True``) or per record (``Journal.get``).
+BODY_COLUMNS = ("request_headers", "request_body", "response_body", "traceback", "logs")
+
 _CATEGORIES = ("kind", "method", "outcome", "source", "signature", "session", "menu_result_type", "reason", "result")
 
 
-def callbacks_frame(journal: Journal, kind: str | None = None, call_id: str | None = None) -> pd.DataFrame:
-    """Every journaled request, typed: ``time`` as UTC datetimes, labels as categories."""
+def callbacks_frame(
+    journal: Journal, kind: str | None = None, call_id: str | None = None, *, bodies: bool = False
+) -> pd.DataFrame:
+    """Every journaled request, typed: ``time`` as UTC datetimes, labels as categories.
+
+    Headers, bodies, tracebacks and logs come with ``bodies=True``.
+    """
     import pandas as pd
+
+    from .store import COLUMNS
 
     clauses, params = [], []
     if kind is not None:
@@ -30,9 +39,8 @@ def callbacks_frame(journal: Journal, kind: str | None = None, call_id: str | No
         clauses.append("call_id = ?")
         params.append(call_id)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    journal.flush()
-    with closing(journal.connect()) as db:
-        frame = pd.read_sql_query(f"SELECT * FROM callbacks {where} ORDER BY id", db, params=params)
+    columns = ", ".join(name for name in COLUMNS if bodies or name not in BODY_COLUMNS)
+    frame = _read(journal, f"SELECT {columns} FROM callbacks {where} ORDER BY id", params)
     frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True).dt.round("us")
     for name in _CATEGORIES:
         frame[name] = frame[name].astype("category")
@@ -41,6 +49,20 @@ def callbacks_frame(journal: Journal, kind: str | None = None, call_id: str | No
     frame["simulated"] = frame["simulated"].fillna(0).astype(bool)
     frame["latency_ms"] = frame["latency_ms"].astype(float)
     return frame.set_index("id")
+
+
+def _read(journal: Journal, sql: str, params: list[str]) -> pd.DataFrame:
+    """Run ``sql`` through Arrow (ADBC): several times faster than row-by-row sqlite3 for big journals."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    journal.flush()
+    with adbc.connect(str(journal.path)) as connection, connection.cursor() as cursor:
+        # Type inference reads the first batch only; one batch for the whole result keeps a
+        # column that is NULL for the first thousand rows from failing later.
+        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(journal.count() + 1)})
+        cursor.execute(sql, params or None)
+        frame: pd.DataFrame = cursor.fetch_arrow_table().to_pandas()
+    return frame
 
 
 def _joined(values: Any) -> str:
