@@ -159,7 +159,12 @@ def dial(cli: str, to: str, press: Iterable[str | int] = (), *, custom: str = ""
     from .simulate.caller import dial as simulate_dial
 
     server = SESSION.server if SESSION.server and SESSION.server.running else SESSION.start()
-    transcript = simulate_dial(server.url, cli, to, press, custom=custom)
+    settings = SESSION.settings
+    secret = settings.application_secret.reveal() if settings.application_secret else None
+    key = settings.application_key or "sinch-nb-simulator"
+    transcript = simulate_dial(
+        server.url, cli, to, press, custom=custom, application_key=key, application_secret=secret
+    )
     return transcript.to_frame()
 
 

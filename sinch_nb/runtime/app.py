@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import request_response
 
-from ..contract import ContractError, validate_answer, validate_callback
+from ..contract import ContractError, signing, validate_answer, validate_callback
 from ..functions import routing
 from ..functions.context import FunctionConfig
 from ..functions.events import ConversationEvent, VoiceEvent, parse_event, voice_kind
@@ -68,6 +68,14 @@ class BadRequestError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class SignatureError(Exception):
+    """A callback refused for its signature; ``verdict`` is ``invalid`` or ``unsigned``."""
+
+    def __init__(self, verdict: str, message: str) -> None:
+        super().__init__(message)
+        self.verdict = verdict
 
 
 class HandlerError(Exception):
@@ -144,6 +152,7 @@ class CallbackApp:
                 handler = self.registry.get(resolution.key)
                 response = await self._custom(request, body, resolution.key, record)
             else:
+                record["signature"] = self._check_signature(request, resolution.kind, body)
                 payload = self._parse_json(body)
                 kind = self._callback_kind(resolution.kind, payload)
                 record["kind"] = kind
@@ -156,6 +165,9 @@ class CallbackApp:
             response = self._reject(record, 405, str(error), headers={"Allow": ", ".join(error.allowed)})
         except BadRequestError as error:
             response = self._reject(record, error.status, str(error))
+        except SignatureError as error:
+            record["signature"] = error.verdict
+            response = self._reject(record, 401, str(error))
         except Exception as error:  # the runtime itself must never drop a callback
             record.update(
                 outcome="error", error=f"sinch_nb internal error: {error!r}", traceback=traceback.format_exc()
@@ -191,6 +203,38 @@ class CallbackApp:
                 raise too_large
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _check_signature(self, request: Request, kind: str, body: bytes) -> str:
+        """``valid``, ``unsigned`` (accepted: no secret, or insecure) or ``unchecked``; raises when refused."""
+        settings = self.settings
+        headers = request.headers
+        if kind == "conversation":
+            secret, signed, name = settings.conversation_secret, "x-sinch-webhook-signature" in headers, "webhook"
+        else:
+            secret, signed, name = settings.application_secret, "authorization" in headers, "Voice App"
+        if secret is None:
+            return "unchecked"
+        if not signed:
+            if settings.insecure:
+                return "unsigned"
+            raise SignatureError(
+                "unsigned",
+                f"unsigned callback refused: the {name} secret is set, so callbacks must be signed "
+                "(start with --insecure to accept unsigned ones while testing)",
+            )
+        if kind == "conversation":
+            valid = signing.verify_conversation_webhook(headers, body, secret.reveal())
+        else:
+            valid = signing.verify_voice_callback(
+                request.method, request.url.path, headers, body, settings.application_key or "", secret.reveal()
+            )
+        if not valid:
+            raise SignatureError(
+                "invalid",
+                f"invalid signature refused: it does not match the {name} key and secret this runtime has; "
+                "check VOICE_APPLICATION_KEY / VOICE_APPLICATION_SECRET (or the webhook secret)",
+            )
+        return "valid"
 
     @staticmethod
     def _parse_json(body: bytes) -> Any:

@@ -12,6 +12,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..contract.secret import Secret
 from ..functions.svaml import SvamlBuilder
 from .registry import Registry
 from .settings import Settings
@@ -76,6 +77,9 @@ class Session:
                 changes["fallback"] = _checked_fallback(changes["fallback"])
             if "base_dir" in changes:
                 changes["base_dir"] = Path(changes["base_dir"])
+            for name in ("application_secret", "conversation_secret"):
+                if isinstance(changes.get(name), str):
+                    changes[name] = Secret(changes[name])
             self.settings = replace(self.settings, **changes)
             if self._app is not None:
                 self._app.settings = self.settings

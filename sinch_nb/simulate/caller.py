@@ -8,6 +8,7 @@ answered (ACE), and the call ends with DiCE.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import deque
 from collections.abc import Iterable
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ..contract.signing import voice_signing_headers
 from . import HANGUP
 from .script import action_line, prompt_text
 
@@ -68,8 +70,11 @@ def _now() -> str:
 
 
 class _Call:
-    def __init__(self, client: httpx.Client, cli: str, to: str, custom: str, application_key: str) -> None:
+    def __init__(
+        self, client: httpx.Client, cli: str, to: str, custom: str, application_key: str, secret: str | None
+    ) -> None:
         self.client = client
+        self.application_key, self.secret = application_key, secret
         self.transcript = CallTranscript(call_id=str(uuid.uuid4()))
         self.common = {
             "callid": self.transcript.call_id,
@@ -82,7 +87,11 @@ class _Call:
 
     def post(self, kind: str, **fields: Any) -> dict[str, Any] | None:
         payload = {"event": kind, **self.common, "timestamp": _now(), **fields}
-        response = self.client.post(f"/{kind}", json=payload, headers=SIMULATED_HEADERS)
+        body = json.dumps(payload).encode()
+        headers = dict(SIMULATED_HEADERS)
+        if self.secret is not None:  # sign as Sinch does, so a runtime that checks signatures accepts the call
+            headers.update(voice_signing_headers("POST", f"/{kind}", body, self.application_key, self.secret))
+        response = self.client.post(f"/{kind}", content=body, headers=headers)
         self.transcript.statuses.append(response.status_code)
         if response.status_code != 200:
             self.transcript.add(
@@ -148,13 +157,14 @@ def dial(
     *,
     custom: str = "",
     application_key: str = "sinch-nb-simulator",
+    application_secret: str | None = None,
     max_callbacks: int = 50,
     timeout: float = 30.0,
 ) -> CallTranscript:
     """Place one simulated call to the runtime at ``base_url``; returns its transcript."""
     presses = deque(str(p) for p in press)
     with httpx.Client(base_url=base_url, timeout=timeout) as client:
-        call = _Call(client, cli, to, custom, application_key)
+        call = _Call(client, cli, to, custom, application_key, application_secret)
         transcript = call.transcript
         kind = "ice"
         answer = call.post(
