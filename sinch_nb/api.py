@@ -89,8 +89,29 @@ def http(method: str, path: str) -> Callable[[F], F]:
     return decorate
 
 
-def start(port: int | None = None, host: str = "127.0.0.1") -> Server:
-    """Serve the handlers on ``host:port`` (a free port when None); returns the runtime (``.url``)."""
+def _apply_credentials(insecure: bool) -> None:
+    """Give the runtime the Voice App and webhook secrets found in env, ``.env`` or the keychain."""
+    from .platform.credentials import CredentialStore
+
+    found = CredentialStore(SESSION.settings.base_dir).credentials()
+    changes: dict[str, Any] = {
+        "application_key": found.application_key,
+        "application_secret": found.application_secret,
+        "conversation_secret": found.conversation_webhook_secret,
+    }
+    changes = {k: v for k, v in changes.items() if k not in SESSION.explicit}
+    explicit = set(SESSION.explicit)
+    SESSION.configure(insecure=insecure, **changes)
+    SESSION.explicit = explicit
+
+
+def start(port: int | None = None, host: str = "127.0.0.1", *, insecure: bool = False) -> Server:
+    """Serve the handlers on ``host:port`` (a free port when None); returns the runtime (``.url``).
+
+    With ``VOICE_APPLICATION_SECRET`` known, voice callbacks must be signed; ``insecure=True``
+    accepts unsigned ones (forged signatures are always refused).
+    """
+    _apply_credentials(insecure)
     return SESSION.start(port=port, host=host)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import time
 from dataclasses import dataclass, field
@@ -30,17 +31,27 @@ class CellResult:
 class Kernel:
     """A kernel started in ``cwd``; ``run`` waits for a cell, ``submit``/``wait`` do not block."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str] | None = None) -> None:
         self.cwd = cwd
         self.manager = KernelManager(kernel_name="python3")
-        self.manager.start_kernel(cwd=str(cwd))
+        self.manager.start_kernel(cwd=str(cwd), env={**os.environ, **(env or {})})
         self.client: BlockingKernelClient = self.manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
         self.pending: dict[str, CellResult] = {}
+        self.answers: list[str] = []
+        self.prompts: list[str] = []
 
-    def submit(self, code: str, cell_id: str | None = None) -> str:
-        content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+    def submit(self, code: str, cell_id: str | None = None, answers: list[str] | None = None) -> str:
+        """Send ``code`` as a cell; ``answers`` reply, in order, to what the cell asks on stdin."""
+        self.answers = list(answers or [])
+        content = {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": bool(answers),
+        }
         message = self.client.session.msg("execute_request", content, metadata={"cellId": cell_id} if cell_id else {})
         self.client.shell_channel.send(message)
         msg_id: str = message["header"]["msg_id"]
@@ -54,8 +65,9 @@ class Kernel:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"cell {msg_id} did not finish in {timeout} s")
+            self._answer_prompts()
             try:
-                message: dict[str, Any] = self.client.get_iopub_msg(timeout=remaining)
+                message: dict[str, Any] = self.client.get_iopub_msg(timeout=min(remaining, 0.05))
             except queue.Empty:
                 continue
             parent = message["parent_header"].get("msg_id")
@@ -77,8 +89,18 @@ class Kernel:
                 if parent == msg_id:
                     return result
 
-    def run(self, code: str, cell_id: str | None = None, timeout: float = 60) -> CellResult:
-        return self.wait(self.submit(code, cell_id), timeout)
+    def _answer_prompts(self) -> None:
+        try:
+            request: dict[str, Any] = self.client.get_stdin_msg(timeout=0)
+        except queue.Empty:
+            return
+        self.prompts.append(request["content"]["prompt"])
+        self.client.input(self.answers.pop(0) if self.answers else "")
+
+    def run(
+        self, code: str, cell_id: str | None = None, timeout: float = 60, answers: list[str] | None = None
+    ) -> CellResult:
+        return self.wait(self.submit(code, cell_id, answers), timeout)
 
     def restart(self) -> None:
         self.manager.restart_kernel(now=False)

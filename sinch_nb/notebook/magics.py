@@ -12,7 +12,7 @@ import argparse
 import shlex
 from typing import Any, NoReturn
 
-from IPython.core.error import UsageError
+from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
@@ -24,7 +24,10 @@ from ..runtime.session import SESSION
 __all__ = ["SinchMagics", "load"]
 
 CELL_USAGE = "%%sinch ice|ace|pie|dice|notify|conversation|module  or  %%sinch http METHOD /path"
-LINE_USAGE = "%sinch start [--port N] [--host H] | stop | status | handlers | help"
+LINE_USAGE = (
+    "%sinch start [--port N] [--host H] [--insecure] | stop | status | handlers"
+    " | secrets add NAME | secrets list | secrets delete NAME | help"
+)
 HELP = f"""sinch_nb magics
 
 Cells:
@@ -37,10 +40,16 @@ Cells:
     ships with the Function).
 
 Lines:
-  %sinch start [--port N] [--host H]   serve the handlers (a free port unless --port)
+  %sinch start [--port N] [--host H] [--insecure]
+                                       serve the handlers (a free port unless --port); with
+                                       VOICE_APPLICATION_SECRET known, callbacks must be signed,
+                                       --insecure accepts unsigned ones (never forged ones)
   %sinch stop                          stop serving and free the port
   %sinch status                        running or not, URL, handlers, callbacks, last error
   %sinch handlers                      the registered handlers and their routes
+  %sinch secrets add NAME              store a secret in the OS keychain (prompts, never echoes)
+  %sinch secrets list                  names set, and where (environment, .env, keychain); no values
+  %sinch secrets delete NAME           remove a secret from the keychain
   %sinch help                          this text
 
 In Python: sn.start(), sn.stop(), sn.dial(cli, to, press=[...]), sn.callbacks(), sn.calls(),
@@ -59,8 +68,12 @@ def _line_parser() -> _Parser:
     start = commands.add_parser("start", add_help=False)
     start.add_argument("--port", type=int, default=None)
     start.add_argument("--host", default="127.0.0.1")
+    start.add_argument("--insecure", action="store_true")
     for name in ("stop", "status", "handlers", "help"):
         commands.add_parser(name, add_help=False)
+    secrets = commands.add_parser("secrets", add_help=False)
+    secrets.add_argument("action", choices=["add", "list", "delete"])
+    secrets.add_argument("name", nargs="?")
     return parser
 
 
@@ -96,10 +109,13 @@ class SinchMagics(Magics):
             raise UsageError(f"%sinch {words[0]} is a cell magic: start the cell with %%sinch {words[0]}")
         args = _line_parser().parse_args(words)
         if args.command == "start":
-            server = api.start(port=args.port, host=args.host)
+            server = api.start(port=args.port, host=args.host, insecure=args.insecure)
             print(f"sinch_nb runtime at {server.url}")
             print(_routes_text(server.url))
+            print(_signature_text())
             return None
+        if args.command == "secrets":
+            return _secrets(args.action, args.name)
         if args.command == "stop":
             print("runtime stopped; port freed" if api.stop() else "the runtime was not running")
             return None
@@ -156,6 +172,50 @@ def _routes_text(url: str) -> str:
     rows.append(f"  POST   {url}/{'':<21} Voice callbacks by their 'event' (also /voice)")
     rows.append(f"  GET    {url}/health{'':<15} liveness")
     return "\n".join(rows)
+
+
+def _signature_text() -> str:
+    settings = SESSION.settings
+    if settings.application_secret is None:
+        return "Signature checks: off (no VOICE_APPLICATION_SECRET): %sinch secrets add VOICE_APPLICATION_SECRET"
+    if settings.insecure:
+        return "Warning: --insecure: unsigned callbacks are accepted; forged signatures are still refused"
+    return f"Signature checks: on for Voice App {settings.application_key}"
+
+
+def _secrets(action: str, name: str | None) -> None:
+    import getpass
+
+    from ..platform.credentials import CredentialStore, NoKeychainError
+
+    store = CredentialStore(SESSION.settings.base_dir)
+    if action == "list":
+        sources = store.sources()
+        available, backend = store.keychain()
+        for key, source in sources.items():
+            print(f"  {key:<32} {source}")
+        if not sources:
+            print("  no credentials set")
+        print(f"keychain: {backend}" if available else f"keychain: none ({backend}); use env or .env")
+        return
+    if not name:
+        raise UsageError(f"%sinch secrets {action} needs a NAME, e.g. VOICE_APPLICATION_SECRET\nusage: {LINE_USAGE}")
+    try:
+        if action == "add":
+            try:
+                value = getpass.getpass(f"{name}: ")
+            except StdinNotImplementedError:
+                raise UsageError(
+                    f"this frontend cannot prompt for {name}: set it in the environment or in .env instead"
+                ) from None
+            store.add(name, value)
+            print(f"{name} stored in the keychain")
+        elif store.delete(name):
+            print(f"{name} deleted from the keychain")
+        else:
+            print(f"{name} was not in the keychain")
+    except (NoKeychainError, ValueError) as error:
+        raise UsageError(str(error)) from None
 
 
 def _handlers_text() -> str:

@@ -35,6 +35,8 @@ class Session:
         self._journal: Journal | None = None
         self._app: CallbackApp | None = None
         self.server: Server | None = None
+        #: Settings the user set by hand: credentials found later do not override them.
+        self.explicit: set[str] = set()
         self._lock = threading.RLock()
 
     @property
@@ -73,6 +75,7 @@ class Session:
                 raise TypeError(
                     f"unknown setting {', '.join(sorted(unknown))}; settings are {', '.join(sorted(known))}"
                 )
+            self.explicit |= set(changes)
             if "fallback" in changes:
                 changes["fallback"] = _checked_fallback(changes["fallback"])
             if "base_dir" in changes:
