@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,8 +76,6 @@ def test_secret_values_never_show() -> None:
     secret = Secret(VOICE_SECRET)
     assert VOICE_SECRET not in repr(secret) + str(secret) + f"{secret}" + repr([secret])
     with pytest.raises(TypeError, match="cannot be pickled"):
-        import pickle
-
         pickle.dumps(secret)
 
 
