@@ -7,6 +7,7 @@ Heavy libraries load on first call, not at import.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .functions import routing
@@ -15,10 +16,13 @@ from .runtime.session import SESSION
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .platform.credentials import CredentialStore
+    from .platform.linking import Linker
     from .runtime.app import ErrorReport
     from .runtime.registry import Handler
     from .runtime.server import Server
     from .runtime.settings import Settings
+    from .tunnel.doctor import Doctor
 
 __all__ = [
     "ace",
@@ -29,6 +33,7 @@ __all__ = [
     "conversation",
     "dial",
     "dice",
+    "doctor",
     "handlers",
     "http",
     "ice",
@@ -89,11 +94,19 @@ def http(method: str, path: str) -> Callable[[F], F]:
     return decorate
 
 
-def _apply_credentials(insecure: bool) -> None:
-    """Give the runtime the Voice App and webhook secrets found in env, ``.env`` or the keychain."""
+def _store() -> CredentialStore:
     from .platform.credentials import CredentialStore
 
-    found = CredentialStore(SESSION.settings.base_dir).credentials()
+    return CredentialStore(SESSION.settings.base_dir)
+
+
+def _state_dir() -> Path:
+    return SESSION.settings.base_dir / ".sinch_nb"
+
+
+def _apply_credentials(insecure: bool) -> None:
+    """Give the runtime the Voice App and webhook secrets found in env, ``.env`` or the keychain."""
+    found = _store().credentials()
     changes: dict[str, Any] = {
         "application_key": found.application_key,
         "application_secret": found.application_secret,
@@ -105,19 +118,101 @@ def _apply_credentials(insecure: bool) -> None:
     SESSION.explicit = explicit
 
 
-def start(port: int | None = None, host: str = "127.0.0.1", *, insecure: bool = False) -> Server:
+def start(
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    *,
+    tunnel: str | None = None,
+    url: str | None = None,
+    link: bool = True,
+    insecure: bool = False,
+) -> Server:
     """Serve the handlers on ``host:port`` (a free port when None); returns the runtime (``.url``).
 
-    With ``VOICE_APPLICATION_SECRET`` known, voice callbacks must be signed; ``insecure=True``
-    accepts unsigned ones (forged signatures are always refused).
+    ``tunnel="ngrok"`` or ``"cloudflared"`` (or ``url=`` a public URL you have) makes it reachable
+    from Sinch, and, with credentials set and ``link`` on, points the Voice App and a Conversation
+    webhook at it until ``stop()``. With ``VOICE_APPLICATION_SECRET`` known, voice callbacks must
+    be signed; ``insecure=True`` accepts unsigned ones (forged signatures are always refused).
     """
+    from .tunnel import open_tunnel
+
     _apply_credentials(insecure)
-    return SESSION.start(port=port, host=host)
+    server = SESSION.start(port=port, host=host)
+    if tunnel is None and url is None:
+        return server
+    store = _store()
+    opened = open_tunnel(tunnel or "none", server.port, lookup=store.lookup, state_dir=_state_dir(), url=url)
+    server.public_url = opened.public_url if opened else None
+    if opened is None:
+        return server
+    print(f"Public URL {opened.public_url}  ({opened.provider})")
+    if link:
+        _link(opened.public_url, store)
+    return server
+
+
+def _link(public_url: str, store: CredentialStore) -> None:
+    import httpx
+
+    from .platform.errors import PlatformError
+    from .platform.linking import Linker
+
+    global _LINKER
+    _register_exit()
+    _LINKER = Linker(_state_dir(), store.credentials(), store.lookup)
+    try:
+        messages = _LINKER.link(public_url)
+    except (PlatformError, httpx.HTTPError) as error:
+        messages = [f"Linking failed, the runtime keeps serving: {error}"]
+    if _LINKER.webhook_secret is not None and "conversation_secret" not in SESSION.explicit:
+        explicit = set(SESSION.explicit)
+        SESSION.configure(conversation_secret=_LINKER.webhook_secret)
+        SESSION.explicit = explicit
+    for message in messages:
+        print(message)
+
+
+_LINKER: Linker | None = None
+_EXIT_REGISTERED = False
+
+
+def _register_exit() -> None:
+    global _EXIT_REGISTERED
+    if not _EXIT_REGISTERED:
+        import atexit
+
+        atexit.register(_unlink_and_close)  # runs before the session's own shutdown (LIFO)
+        _EXIT_REGISTERED = True
+
+
+def _unlink_and_close() -> list[str]:
+    from .tunnel import close_all
+
+    global _LINKER
+    messages = _LINKER.safe_restore() if _LINKER is not None else []
+    _LINKER = None
+    close_all()
+    if SESSION.server is not None:
+        SESSION.server.public_url = None
+    return messages
 
 
 def stop() -> bool:
-    """Stop the runtime and free its port; True if it was running."""
+    """Put the Voice App and webhooks back, close the tunnel, stop the runtime and free its port.
+
+    True if the runtime was running.
+    """
+    for message in _unlink_and_close():
+        print(message)
     return SESSION.stop()
+
+
+def doctor() -> Doctor:
+    """What works and what does not for a public URL, each failure with its fix."""
+    from .tunnel.doctor import run_doctor
+
+    server = SESSION.server
+    return run_doctor(_store(), running_port=server.port if server and server.running else None)
 
 
 def configure(**settings: Any) -> Settings:
@@ -137,6 +232,8 @@ def status() -> dict[str, Any]:
     return {
         "running": bool(server and server.running),
         "url": server.url if server and server.running else None,
+        "public_url": server.public_url if server and server.running else None,
+        "signatures": "checked" if SESSION.settings.application_secret else "not checked (no VOICE_APPLICATION_SECRET)",
         "handlers": [h.label for h in handlers()],
         "journal": str(SESSION.journal.path),
         "callbacks": SESSION.journal.count(),

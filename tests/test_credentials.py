@@ -24,9 +24,9 @@ def keychain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The file-backed test keychain, selected for this process as keyring selects any backend."""
     from fakes.file_keyring import FileKeyring
 
+    previous = keyring.get_keyring()  # chosen before the fake is viable, so it cannot be picked
     path = tmp_path / "keychain.json"
     monkeypatch.setenv("SINCH_NB_TEST_KEYRING", str(path))
-    previous = keyring.get_keyring()
     keyring.set_keyring(FileKeyring())
     yield path
     keyring.set_keyring(previous)

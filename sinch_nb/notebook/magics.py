@@ -18,14 +18,17 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from .. import api
 from ..functions import routing
+from ..runtime.errors import ServerError
 from ..runtime.registry import compile_cell
 from ..runtime.session import SESSION
+from ..tunnel.base import TunnelError
 
 __all__ = ["SinchMagics", "load"]
 
 CELL_USAGE = "%%sinch ice|ace|pie|dice|notify|conversation|module  or  %%sinch http METHOD /path"
 LINE_USAGE = (
-    "%sinch start [--port N] [--host H] [--insecure] | stop | status | handlers"
+    "%sinch start [--port N] [--host H] [--tunnel ngrok|cloudflared|none] [--url URL] [--no-link] [--insecure]"
+    " | stop | status | handlers | doctor"
     " | secrets add NAME | secrets list | secrets delete NAME | help"
 )
 HELP = f"""sinch_nb magics
@@ -40,11 +43,16 @@ Cells:
     ships with the Function).
 
 Lines:
-  %sinch start [--port N] [--host H] [--insecure]
-                                       serve the handlers (a free port unless --port); with
-                                       VOICE_APPLICATION_SECRET known, callbacks must be signed,
-                                       --insecure accepts unsigned ones (never forged ones)
-  %sinch stop                          stop serving and free the port
+  %sinch start [--port N] [--host H] [--tunnel ngrok|cloudflared|none] [--url URL] [--no-link] [--insecure]
+                                       serve the handlers (a free port unless --port);
+                                       --tunnel gives them a public URL (--url: one you have),
+                                       and with credentials set points the Voice App and a
+                                       Conversation webhook at it until %sinch stop (--no-link
+                                       to skip); with VOICE_APPLICATION_SECRET known callbacks
+                                       must be signed, --insecure accepts unsigned ones
+  %sinch doctor                        what a public URL needs here, each failure with its fix
+  %sinch stop                          restore the Voice App, delete the webhook, close the
+                                       tunnel, stop serving and free the port
   %sinch status                        running or not, URL, handlers, callbacks, last error
   %sinch handlers                      the registered handlers and their routes
   %sinch secrets add NAME              store a secret in the OS keychain (prompts, never echoes)
@@ -69,7 +77,10 @@ def _line_parser() -> _Parser:
     start.add_argument("--port", type=int, default=None)
     start.add_argument("--host", default="127.0.0.1")
     start.add_argument("--insecure", action="store_true")
-    for name in ("stop", "status", "handlers", "help"):
+    start.add_argument("--tunnel", choices=["ngrok", "cloudflared", "none"], default=None)
+    start.add_argument("--url", default=None)
+    start.add_argument("--no-link", dest="link", action="store_false")
+    for name in ("stop", "status", "handlers", "help", "doctor"):
         commands.add_parser(name, add_help=False)
     secrets = commands.add_parser("secrets", add_help=False)
     secrets.add_argument("action", choices=["add", "list", "delete"])
@@ -109,13 +120,25 @@ class SinchMagics(Magics):
             raise UsageError(f"%sinch {words[0]} is a cell magic: start the cell with %%sinch {words[0]}")
         args = _line_parser().parse_args(words)
         if args.command == "start":
-            server = api.start(port=args.port, host=args.host, insecure=args.insecure)
+            try:
+                server = api.start(
+                    port=args.port,
+                    host=args.host,
+                    tunnel=args.tunnel,
+                    url=args.url,
+                    link=args.link,
+                    insecure=args.insecure,
+                )
+            except (TunnelError, ServerError) as error:
+                raise UsageError(str(error)) from None
             print(f"sinch_nb runtime at {server.url}")
             print(_routes_text(server.url))
             print(_signature_text())
             return None
         if args.command == "secrets":
             return _secrets(args.action, args.name)
+        if args.command == "doctor":
+            return api.doctor()
         if args.command == "stop":
             print("runtime stopped; port freed" if api.stop() else "the runtime was not running")
             return None

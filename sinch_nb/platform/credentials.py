@@ -111,7 +111,11 @@ class CredentialStore:
         except ImportError:  # pragma: no cover - keyring is a dependency
             return False, "keyring is not installed"
         backend = keyring.get_keyring()
-        if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 0) <= 0:
+        try:
+            priority = float(getattr(backend, "priority", 0))
+        except Exception:  # a backend that cannot tell is not one to trust with secrets
+            priority = 0
+        if isinstance(backend, fail.Keyring) or priority <= 0:
             return False, "no keychain backend on this machine (usual on Binder, CI and containers)"
         return True, type(backend).__name__
 

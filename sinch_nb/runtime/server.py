@@ -81,6 +81,8 @@ class Server:
         self.host = host
         self.requested_port = port
         self.port = port
+        #: The URL Sinch reaches this server at (a tunnel or --url), when there is one.
+        self.public_url: str | None = None
         self.log = _Recent()
         self._server: _QuietServer | None = None
         self._thread: threading.Thread | None = None
@@ -139,7 +141,8 @@ class Server:
             sock.close()
 
     def __repr__(self) -> str:
-        return f"<sinch_nb runtime {self.url} ({'running' if self.running else 'stopped'})>"
+        public = f", public {self.public_url}" if self.public_url else ""
+        return f"<sinch_nb runtime {self.url}{public} ({'running' if self.running else 'stopped'})>"
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving and free the port."""

@@ -1,0 +1,28 @@
+"""Errors from Sinch's APIs, turned into what to do."""
+
+from __future__ import annotations
+
+import httpx
+
+__all__ = ["PlatformError", "raise_for_status"]
+
+
+class PlatformError(RuntimeError):
+    """A Sinch API call that failed; the message names the call, the status and the fix."""
+
+
+_FIXES = {
+    401: "the credentials were refused: check the key and secret (%sinch secrets list shows which are set)",
+    403: "the credentials may not do this: check the access key's permissions in the Sinch dashboard",
+    404: "Sinch does not know that resource: check the application key / app id",
+    429: "Sinch is rate-limiting: wait a minute and try again",
+}
+
+
+def raise_for_status(response: httpx.Response, what: str) -> None:
+    """Raise ``PlatformError`` for a non-2xx answer, without echoing credentials."""
+    if response.is_success:
+        return
+    fix = _FIXES.get(response.status_code, "see the status and body above")
+    body = response.text[:300]
+    raise PlatformError(f"{what} failed: HTTP {response.status_code} {body!r}; {fix}")

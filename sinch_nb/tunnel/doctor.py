@@ -1,0 +1,156 @@
+"""``%sinch doctor``: what a public URL needs, checked here, each failure with its fix."""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Check", "Doctor", "detect_environment", "run_doctor"]
+
+RELAYS = (
+    "Relay services (Hookdeck, smee.io, webhook.site) answer Sinch themselves and pass the request on later, "
+    "so they cannot serve ICE, ACE or PIE, which need the SVAML answer in the same HTTP response. They are fine "
+    "for DiCE and messaging notifications; for calls use ngrok, cloudflared or a URL of your own."
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report."""
+
+    name: str
+    status: str  # ok, warn, fail, info
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class Doctor:
+    """The report: a table in a notebook, plain text elsewhere."""
+
+    checks: tuple[Check, ...]
+
+    @property
+    def ok(self) -> bool:
+        """No check failed."""
+        return all(check.status != "fail" for check in self.checks)
+
+    def __repr__(self) -> str:
+        width = max(len(check.name) for check in self.checks)
+        lines = [
+            f"{check.status.upper():<5} {check.name:<{width}}  {check.detail}"
+            + (f"\n{'':<{width + 8}}fix: {check.fix}" if check.fix else "")
+            for check in self.checks
+        ]
+        return "\n".join([*lines, "", RELAYS])
+
+    def _repr_html_(self) -> str:
+        colours = {"ok": "#1a7f37", "warn": "#9a6700", "fail": "#cf222e", "info": "#57606a"}
+        rows = "".join(
+            f"<tr><td style='color:{colours[c.status]};font-weight:bold'>{c.status}</td><td>{html.escape(c.name)}</td>"
+            f"<td>{html.escape(c.detail)}</td><td>{html.escape(c.fix)}</td></tr>"
+            for c in self.checks
+        )
+        head = "<tr><th></th><th>check</th><th>found</th><th>fix</th></tr>"
+        return f"<table>{head}{rows}</table><p>{html.escape(RELAYS)}</p>"
+
+
+def detect_environment(environ: Any = None) -> tuple[str, str]:
+    """Where this kernel runs, and what that means for callbacks."""
+    env = os.environ if environ is None else environ
+    if "google.colab" in sys.modules or env.get("COLAB_RELEASE_TAG"):
+        return "Colab", "Colab's port proxy serves only your browser and refuses POSTs: use a tunnel"
+    if env.get("BINDER_REPO_URL") or env.get("BINDER_LAUNCH_HOST"):
+        return "Binder", "a remote kernel with no keychain: use a tunnel, and env or .env for secrets"
+    if env.get("JUPYTERHUB_API_URL") or env.get("JUPYTERHUB_USER"):
+        return "JupyterHub", "a remote kernel: jupyter-server-proxy serves your browser, not Sinch; use a tunnel"
+    if env.get("VSCODE_PID") or env.get("VSCODE_CWD"):
+        return "VS Code", "a local kernel: a tunnel gives Sinch a public URL"
+    if env.get("JPY_PARENT_PID") or env.get("JPY_SESSION_NAME"):
+        return "JupyterLab / Notebook", "a Jupyter kernel: a tunnel gives Sinch a public URL"
+    return "terminal / script", "no notebook frontend: tables print as text"
+
+
+def run_doctor(store: Any, running_port: int | None = None) -> Doctor:
+    """Check the runtime, the tunnel agents, the tokens and the credentials."""
+    from .ngrok import find_agent, find_authtoken
+
+    checks: list[Check] = []
+    if running_port is None:
+        checks.append(Check("runtime", "info", "not running", "%sinch start"))
+    else:
+        checks.append(Check("runtime", "ok", f"serving on 127.0.0.1:{running_port}"))
+    agent = find_agent()
+    checks.append(
+        Check("ngrok agent", "ok", agent)
+        if agent
+        else Check(
+            "ngrok agent",
+            "warn",
+            "not found (pyngrok downloads it on first use, which needs access to ngrok's servers)",
+            "install ngrok and put it on PATH, or set PYNGROK_NGROK_PATH",
+        )
+    )
+    token, source = find_authtoken(store.lookup)
+    checks.append(
+        Check("ngrok authtoken", "ok", f"from {source}")
+        if token
+        else Check(
+            "ngrok authtoken", "warn", "not set", "%sinch secrets add NGROK_AUTHTOKEN (from dashboard.ngrok.com)"
+        )
+    )
+    cloudflared = os.environ.get("SINCH_NB_CLOUDFLARED") or shutil.which("cloudflared")
+    checks.append(
+        Check("cloudflared", "ok", cloudflared)
+        if cloudflared
+        else Check("cloudflared", "warn", "not on PATH", "install cloudflared, or use ngrok or --url")
+    )
+    if not agent and not cloudflared:
+        checks.append(
+            Check(
+                "tunnel",
+                "fail",
+                "no tunnel agent here",
+                "install ngrok or cloudflared, or start with --url https://...",
+            )
+        )
+    sources = store.sources()
+    voice = [name for name in ("VOICE_APPLICATION_KEY", "VOICE_APPLICATION_SECRET") if name not in sources]
+    checks.append(
+        Check("Voice App credentials", "ok", "key and secret set: callbacks signed and linked")
+        if not voice
+        else Check(
+            "Voice App credentials",
+            "warn",
+            f"missing {', '.join(voice)}: no linking, no signature checks",
+            "%sinch secrets add VOICE_APPLICATION_SECRET; set VOICE_APPLICATION_KEY in env or .env",
+        )
+    )
+    messaging = [
+        n
+        for n in ("PROJECT_ID", "PROJECT_ID_API_KEY", "PROJECT_ID_API_SECRET", "CONVERSATION_APP_ID")
+        if n not in sources
+    ]
+    checks.append(
+        Check("Conversation credentials", "ok", "set: a webhook is created on start")
+        if not messaging
+        else Check(
+            "Conversation credentials",
+            "info",
+            f"missing {', '.join(messaging)}: no webhook",
+            "set them to link messaging",
+        )
+    )
+    available, backend = store.keychain()
+    checks.append(
+        Check("keychain", "ok", backend)
+        if available
+        else Check("keychain", "info", backend, "keep secrets in environment variables or .env")
+    )
+    where, meaning = detect_environment()
+    checks.append(Check("environment", "info", f"{where}: {meaning}"))
+    return Doctor(tuple(checks))

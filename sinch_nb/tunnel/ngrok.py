@@ -1,0 +1,130 @@
+"""ngrok through pyngrok: the agent in its own session, its pid recorded, its errors made plain."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from . import pids
+from .base import Tunnel, TunnelError
+
+__all__ = ["find_agent", "find_authtoken", "open_ngrok"]
+
+#: ngrok error codes → what to do (reference/anchors.md §D6).
+_ERRORS = {
+    "ERR_NGROK_4018": "ngrok needs an authtoken: get one at dashboard.ngrok.com, then "
+    "%sinch secrets add NGROK_AUTHTOKEN (or set NGROK_AUTHTOKEN)",
+    "ERR_NGROK_107": "ngrok rejected the authtoken: copy it again from dashboard.ngrok.com, then "
+    "%sinch secrets add NGROK_AUTHTOKEN",
+    "ERR_NGROK_105": "ngrok rejected the authtoken: copy it again from dashboard.ngrok.com, then "
+    "%sinch secrets add NGROK_AUTHTOKEN",
+    "ERR_NGROK_108": "your ngrok account allows one agent session at a time and another is running "
+    "(another notebook, a terminal, or an agent a crash left behind): stop it, or see "
+    "dashboard.ngrok.com/agents",
+    "ERR_NGROK_334": "that ngrok endpoint is already online elsewhere: stop the other agent",
+}
+
+
+def _pyngrok() -> Any:
+    try:
+        from pyngrok import conf, installer, ngrok
+    except ImportError as error:  # pragma: no cover - a dependency
+        raise TunnelError("pyngrok is not installed: pip install pyngrok") from error
+    return conf, installer, ngrok
+
+
+def find_agent() -> str | None:
+    """The ngrok agent to run: ``PYNGROK_NGROK_PATH``, ``ngrok`` on PATH, or pyngrok's own copy."""
+    conf, _, _ = _pyngrok()
+    for candidate in (os.environ.get("PYNGROK_NGROK_PATH"), shutil.which("ngrok"), conf.DEFAULT_NGROK_PATH):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+def _config_token(config_path: str) -> str | None:
+    try:
+        import yaml
+
+        data = yaml.safe_load(Path(config_path).read_text()) or {}
+    except (OSError, ValueError, ImportError):
+        return None
+    token = (data.get("agent") or {}).get("authtoken") or data.get("authtoken")
+    return str(token) if token else None
+
+
+def find_authtoken(lookup: Any, config_path: str | None = None) -> tuple[str | None, str]:
+    """The authtoken and where it was found: env / .env / keychain via ``lookup``, then ngrok's config."""
+    value, source = lookup("NGROK_AUTHTOKEN")
+    if value:
+        return value, str(source)
+    conf, _, _ = _pyngrok()
+    path = config_path or conf.get_default().config_path or conf.DEFAULT_NGROK_CONFIG_PATH
+    token = _config_token(path)
+    return (token, f"ngrok config {path}") if token else (None, "nowhere")
+
+
+def _explain(error: Exception) -> str:
+    text = str(error) + " " + str(getattr(error, "ngrok_error", "") or "")
+    for code, fix in _ERRORS.items():
+        if code in text:
+            return f"{fix} ({code})"
+    first = next((line for line in text.splitlines() if line.strip()), text).strip()
+    return f"the ngrok agent failed: {first}"
+
+
+def open_ngrok(port: int, lookup: Any, state_dir: Path, *, timeout: float = 15.0) -> Tunnel:
+    """An ngrok tunnel to ``127.0.0.1:port``; every failure is a ``TunnelError`` naming the fix."""
+    conf, installer, ngrok = _pyngrok()
+    from pyngrok.exception import PyngrokError
+
+    logging.getLogger("pyngrok").setLevel(logging.CRITICAL)  # its errors come back as TunnelError
+    path = find_agent()
+    if path is None:
+        path = conf.DEFAULT_NGROK_PATH
+        try:
+            installer.install_ngrok(path)  # pyngrok's download: bounded by its own timeout
+        except Exception as error:
+            raise TunnelError(
+                "no ngrok agent here, and it could not be downloaded "
+                f"({type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no network'}): "
+                "install ngrok (ngrok.com/download, or your package manager) and put it on PATH or set "
+                "PYNGROK_NGROK_PATH; or use --tunnel cloudflared, or --url with a public URL you have"
+            ) from None
+    token, _ = find_authtoken(lookup)
+    if token is None:
+        raise TunnelError(
+            _ERRORS["ERR_NGROK_4018"] + " (no authtoken in the environment, .env, keychain or ngrok config)"
+        )
+    config = conf.PyngrokConfig(
+        ngrok_path=path,
+        auth_token=token,
+        start_new_session=True,
+        monitor_thread=False,
+        startup_timeout=int(timeout),
+        request_timeout=timeout,
+    )
+    try:
+        opened = ngrok.connect(f"http://127.0.0.1:{port}", "http", pyngrok_config=config)
+    except PyngrokError as error:
+        ngrok.kill(config)
+        raise TunnelError(_explain(error)) from None
+    except OSError as error:
+        raise TunnelError(f"the ngrok agent at {path} could not run: {error.strerror}; reinstall it") from None
+    process = ngrok.get_ngrok_process(config)
+    pid = process.proc.pid
+    pids.record(state_dir, pid, path)
+    public_url = str(opened.public_url)
+
+    def close() -> None:
+        with contextlib.suppress(PyngrokError):  # the agent is going away anyway
+            ngrok.disconnect(public_url, config)
+        ngrok.kill(config)
+        pids.forget(state_dir, pid)
+
+    return Tunnel("ngrok", re.sub(r"/$", "", public_url), f"http://127.0.0.1:{port}", pid, close)

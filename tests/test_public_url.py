@@ -1,0 +1,260 @@
+"""A public URL end to end: fake ngrok and cloudflared agents, a fake Sinch API, a real kernel."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import payload
+from fakes.sinch_api import FakeSinch
+from kernel import Kernel
+
+from sinch_nb import signing
+from sinch_nb.platform.credentials import CredentialStore
+from sinch_nb.runtime.server import Server
+from sinch_nb.tunnel import TunnelError, open_tunnel
+from sinch_nb.tunnel.doctor import run_doctor
+
+TESTS = Path(__file__).resolve().parent
+FAKES = TESTS / "fakes"
+KEY, SECRET = "669E367E-6BBA-48AB-AF15-266871C28135", "BeIukql3pTKJ8RGL5zo0DA=="
+ORIGINAL = "https://old.example/cb"
+SETUP = "%load_ext sinch_nb\nimport sinch_nb as sn\nfrom sinch_nb import svaml"
+ICE = '%%sinch ice\nreturn svaml.ice().say(f"Hello {event.cli}").hangup()'
+
+
+@pytest.fixture
+def sinch() -> Iterator[tuple[FakeSinch, str]]:
+    fake = FakeSinch(KEY, SECRET, callbacks={"primary": ORIGINAL, "fallback": "https://old.example/fallback"})
+    server = Server(fake.app())
+    server.start()
+    yield fake, server.url
+    server.stop()
+
+
+def kernel_env(home: Path, api: str, **extra: str) -> dict[str, str]:
+    env = {
+        "HOME": str(home),
+        "PATH": f"{FAKES}{os.pathsep}{os.environ['PATH']}",
+        "NGROK_AUTHTOKEN": "test-token",
+        "VOICE_APPLICATION_KEY": KEY,
+        "VOICE_APPLICATION_SECRET": SECRET,
+        "PROJECT_ID": "project-1",
+        "PROJECT_ID_API_KEY": "key-id",
+        "PROJECT_ID_API_SECRET": "key-secret",
+        "CONVERSATION_APP_ID": "APP1",
+        "SINCH_VOICE_MANAGEMENT_URL": api,
+        "SINCH_AUTH_URL": api,
+        "SINCH_CONVERSATION_URL": api,
+    }
+    return {**env, **extra}
+
+
+def public_url(output: str) -> str:
+    match = re.search(r"Public URL (\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def agent_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status").read_text()
+    return "State:\tZ" not in status
+
+
+def test_start_with_a_tunnel_links_answers_signed_calls_and_stop_restores(
+    tmp_path: Path, sinch: tuple[FakeSinch, str]
+) -> None:
+    fake, api = sinch
+    kernel = Kernel(tmp_path, env=kernel_env(tmp_path, api))
+    try:
+        kernel.run(SETUP)
+        kernel.run(ICE)
+        kernel.run("%%sinch conversation\ncontext.log.info(event.text)")
+        started = kernel.run("%sinch start --tunnel ngrok")
+        assert started.error is None and not started.stderr.strip(), started.stderr
+        url = public_url(started.stdout)
+        assert f"callback now points here (was {ORIGINAL})" in started.stdout
+        assert "Warning: live calls to this Voice App now reach this notebook" in started.stdout
+        assert "Signature checks: on" in started.stdout
+        assert fake.callbacks == {"primary": url, "fallback": "https://old.example/fallback"}
+        (webhook,) = fake.webhooks.values()
+        assert webhook["target"] == f"{url}/webhook/conversation"
+        assert webhook["triggers"] == ["MESSAGE_INBOUND", "MESSAGE_DELIVERY", "EVENT_INBOUND"]
+
+        body = json.dumps(payload("voice-ice")).encode()
+        signed = signing.voice_signing_headers("POST", "/", body, KEY, SECRET)
+        answer = httpx.post(f"{url}/", content=body, headers=signed)  # through the tunnel, as Sinch would
+        assert answer.status_code == 200 and answer.json()["instructions"][0]["text"] == "Hello cli number"
+        forged = signing.voice_signing_headers("POST", "/", body, KEY, "AAAAAAAAAAAAAAAAAAAAAA==")
+        assert httpx.post(f"{url}/", content=body, headers=forged).status_code == 401
+
+        message = json.dumps(payload("conversation-message-inbound")).encode()
+        good = signing.sign_conversation_webhook(message, webhook["secret"])
+        assert httpx.post(f"{url}/webhook/conversation", content=message, headers=good).status_code == 200
+        bad = signing.sign_conversation_webhook(message, "guessed")
+        assert httpx.post(f"{url}/webhook/conversation", content=message, headers=bad).status_code == 401
+
+        verdicts = kernel.run("print(sn.callbacks()['signature'].astype(str).tolist())").stdout
+        assert verdicts.strip() == "['valid', 'invalid', 'valid', 'invalid']"
+        again = kernel.run("%sinch start --tunnel ngrok")  # re-running reuses the tunnel
+        assert public_url(again.stdout) == url
+        pid = json.loads((tmp_path / ".sinch_nb" / "tunnels.json").read_text())[0]["pid"]
+
+        stopped = kernel.run("%sinch stop")
+        assert f"restored to {ORIGINAL}" in stopped.stdout
+        assert fake.callbacks["primary"] == ORIGINAL
+        assert fake.webhooks == {}
+        deadline = time.monotonic() + 10
+        while agent_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not agent_alive(pid)
+        outputs = started.text + again.text + stopped.text + verdicts
+        assert SECRET not in outputs and webhook["secret"] not in outputs and "key-secret" not in outputs
+    finally:
+        kernel.shutdown()
+
+
+def test_a_killed_kernel_is_undone_by_the_next_start(tmp_path: Path, sinch: tuple[FakeSinch, str]) -> None:
+    fake, api = sinch
+    env = kernel_env(tmp_path, api)
+    first = Kernel(tmp_path, env=env)
+    first.run(SETUP)
+    url = public_url(first.run("%sinch start --tunnel ngrok").stdout)
+    pid = json.loads((tmp_path / ".sinch_nb" / "tunnels.json").read_text())[0]["pid"]
+    assert fake.callbacks["primary"] == url and len(fake.webhooks) == 1
+    first.manager.shutdown_kernel(now=True)  # SIGKILL: no atexit, nothing restored
+    first.client.stop_channels()
+    assert fake.callbacks["primary"] == url and agent_alive(pid)
+
+    second = Kernel(tmp_path, env=env)
+    try:
+        second.run(SETUP)
+        started = second.run("%sinch start --tunnel ngrok")
+        assert f"restored to {ORIGINAL}" in started.stdout  # the crash's link undone first
+        assert not agent_alive(pid)  # the orphaned agent reaped
+        new_url = public_url(started.stdout)
+        assert fake.callbacks["primary"] == new_url and len(fake.webhooks) == 1
+        second.run("%sinch stop")
+        assert fake.callbacks["primary"] == ORIGINAL and fake.webhooks == {}
+    finally:
+        second.shutdown()
+
+
+def test_kernel_shutdown_restores_too(tmp_path: Path, sinch: tuple[FakeSinch, str]) -> None:
+    fake, api = sinch
+    kernel = Kernel(tmp_path, env=kernel_env(tmp_path, api))
+    kernel.run(SETUP)
+    kernel.run("%sinch start --tunnel ngrok")
+    assert fake.callbacks["primary"] != ORIGINAL
+    kernel.shutdown()  # a polite shutdown runs atexit
+    assert fake.callbacks["primary"] == ORIGINAL and fake.webhooks == {}
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        ("", "needs an authtoken"),
+        ("rejected-token", r"rejected the authtoken.*ERR_NGROK_107"),
+        ("session-limit", r"one agent session at a time.*ERR_NGROK_108"),
+    ],
+)
+def test_ngrok_failures_name_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, token: str, message: str) -> None:
+    monkeypatch.setenv("PATH", f"{FAKES}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    store = CredentialStore(tmp_path, environ={"NGROK_AUTHTOKEN": token} if token else {})
+    with pytest.raises(TunnelError, match=message):
+        open_tunnel("ngrok", 9, lookup=store.lookup, state_dir=tmp_path)
+
+
+def test_no_ngrok_agent_and_no_network_to_download_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # every download refused at once
+    from pyngrok import conf
+
+    monkeypatch.setattr(conf, "DEFAULT_NGROK_PATH", str(tmp_path / "ngrok" / "ngrok"))
+    store = CredentialStore(tmp_path, environ={"NGROK_AUTHTOKEN": "t"})
+    with pytest.raises(TunnelError, match=r"no ngrok agent here, and it could not be downloaded.*PATH"):
+        open_tunnel("ngrok", 9, lookup=store.lookup, state_dir=tmp_path)
+
+
+def test_cloudflared_quick_tunnel_forwards_and_closes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session: Any
+) -> None:
+    from sinch_nb import svaml
+
+    monkeypatch.setenv("PATH", f"{FAKES}{os.pathsep}{os.environ['PATH']}")
+    session.registry.register("ice", lambda c, e: svaml.ice().hangup(), "ice")
+    server = session.start()
+    store = CredentialStore(tmp_path, environ={})
+    tunnel = open_tunnel("cloudflared", server.port, lookup=store.lookup, state_dir=tmp_path)
+    assert tunnel is not None and tunnel.provider == "cloudflared"
+    assert httpx.post(f"{tunnel.public_url}/ice", json=payload("voice-ice")).json() == {"action": {"name": "hangup"}}
+    assert open_tunnel("cloudflared", server.port, lookup=store.lookup, state_dir=tmp_path) is tunnel
+    tunnel.close()
+    assert not agent_alive(tunnel.pid or 0)
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"), [("ratelimit", "rate-limiting quick tunnels"), ("silent", "printed no tunnel URL")]
+)
+def test_cloudflared_failures_name_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, message: str
+) -> None:
+    monkeypatch.setenv("PATH", f"{FAKES}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_CLOUDFLARED", mode)
+    from sinch_nb.tunnel import cloudflared
+
+    with pytest.raises(TunnelError, match=message):
+        cloudflared.open_cloudflared(9, tmp_path, timeout=3)
+
+
+def test_missing_cloudflared_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(TunnelError, match="cloudflared is not on PATH"):
+        open_tunnel("cloudflared", 9, lookup=CredentialStore(tmp_path, environ={}).lookup, state_dir=tmp_path)
+
+
+def test_url_of_your_own(tmp_path: Path) -> None:
+    lookup = CredentialStore(tmp_path, environ={}).lookup
+    tunnel = open_tunnel("none", 9, lookup=lookup, state_dir=tmp_path, url="https://my.host/")
+    assert tunnel is not None and tunnel.public_url == "https://my.host"
+    with pytest.raises(TunnelError, match="full URL"):
+        open_tunnel("none", 10, lookup=lookup, state_dir=tmp_path, url="my.host")
+
+
+def test_doctor_with_nothing_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("NGROK_AUTHTOKEN", raising=False)
+    from pyngrok import conf
+
+    monkeypatch.setattr(conf, "DEFAULT_NGROK_PATH", str(tmp_path / "none"))
+    report = run_doctor(CredentialStore(tmp_path, environ={}))
+    text = repr(report)
+    assert not report.ok
+    assert "FAIL  tunnel" in text and "--url" in text
+    assert "%sinch secrets add NGROK_AUTHTOKEN" in text
+    assert "%sinch secrets add VOICE_APPLICATION_SECRET" in text
+    assert "cannot serve ICE, ACE or PIE" in text
+    assert "<table>" in report._repr_html_()
+
+
+def test_doctor_magic_in_a_kernel(tmp_path: Path, sinch: tuple[FakeSinch, str]) -> None:
+    kernel = Kernel(tmp_path, env=kernel_env(tmp_path, sinch[1]))
+    try:
+        kernel.run(SETUP)
+        text = kernel.run("%sinch doctor").text
+        assert "OK    ngrok agent" in text and "from environment" in text
+        assert SECRET not in text
+    finally:
+        kernel.shutdown()
