@@ -17,6 +17,7 @@ from .api import (
     callback,
     callbacks,
     calls,
+    clients,
     configure,
     conversation,
     dial,
@@ -50,6 +51,7 @@ __all__ = [
     "callback",
     "callbacks",
     "calls",
+    "clients",
     "configure",
     "conversation",
     "dial",
@@ -67,6 +69,13 @@ __all__ = [
     "stop",
     "svaml",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``sn.voice``, ``sn.conversation``, ``sn.sms``, ``sn.numbers``: the clients handlers get, or None."""
+    if name in ("voice", "conversation", "sms", "numbers"):
+        return getattr(clients(), name)
+    raise AttributeError(f"module 'sinch_nb' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:

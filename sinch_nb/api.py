@@ -16,6 +16,7 @@ from .runtime.session import SESSION
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .platform.clients import Clients
     from .platform.credentials import CredentialStore
     from .platform.linking import Linker
     from .runtime.app import ErrorReport
@@ -29,6 +30,7 @@ __all__ = [
     "callback",
     "callbacks",
     "calls",
+    "clients",
     "configure",
     "conversation",
     "dial",
@@ -138,6 +140,7 @@ def start(
 
     _apply_credentials(insecure)
     server = SESSION.start(port=port, host=host)
+    SESSION.app.clients = clients()
     if tunnel is None and url is None:
         return server
     store = _store()
@@ -205,6 +208,14 @@ def stop() -> bool:
     for message in _unlink_and_close():
         print(message)
     return SESSION.stop()
+
+
+def clients() -> Clients:
+    """The Sinch clients the current credentials allow (``context.voice``, ``.conversation``, …)."""
+    from .platform.clients import build_clients
+
+    store = _store()
+    return build_clients(store.credentials(), store.lookup)
 
 
 def doctor() -> Doctor:

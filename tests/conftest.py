@@ -64,7 +64,11 @@ def sn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.chdir(tmp_path)
     SESSION.stop()
     SESSION.registry.clear()
-    SESSION.configure(journal=tmp_path / "journal.db", base_dir=tmp_path, handler_timeout=4.0)
+    fresh = {"application_key": None, "application_secret": None, "conversation_secret": None, "insecure": False}
+    SESSION.configure(journal=tmp_path / "journal.db", base_dir=tmp_path, handler_timeout=4.0, **fresh)
+    SESSION.explicit.clear()
     yield sinch_nb
-    SESSION.stop()
+    sinch_nb.stop()
     SESSION.registry.clear()
+    SESSION.configure(**fresh)
+    SESSION.explicit.clear()

@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..contract.secret import Secret
 
-__all__ = ["KNOWN_NAMES", "CredentialStore", "Credentials", "NoKeychainError", "is_secret_name"]
+__all__ = ["KNOWN_NAMES", "CredentialStore", "Credentials", "Lookup", "NoKeychainError", "is_secret_name"]
+
+#: ``CredentialStore.lookup``: a name → (value, where it was found).
+Lookup = Callable[[str], tuple[str | None, str | None]]
 
 SERVICE = "sinch_nb"
 _INDEX = "__names__"

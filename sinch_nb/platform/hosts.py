@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from .credentials import Lookup
 
 __all__ = ["auth_url", "conversation_url", "voice_management_url", "voice_url"]
-
-Lookup = Callable[[str], tuple[str | None, str | None]]
 
 
 def _override(lookup: Lookup, name: str, default: str) -> str:

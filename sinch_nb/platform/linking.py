@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +18,12 @@ import httpx
 from ..contract.secret import Secret
 from . import hosts
 from .conversation_webhooks import ConversationWebhooks
-from .credentials import Credentials
+from .credentials import Credentials, Lookup
 from .errors import PlatformError
 from .oauth import TokenSource
 from .voice_apps import VoiceApplications
 
 __all__ = ["Linker"]
-
-Lookup = Callable[[str], tuple[str | None, str | None]]
 
 
 class Linker:

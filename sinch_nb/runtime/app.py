@@ -113,6 +113,8 @@ class CallbackApp:
         self.settings = settings
         self.cache = DevCache()
         self.last_error: ErrorReport | None = None
+        #: The pre-wired Sinch clients handlers get on their context (set by ``sn.start``).
+        self.clients: Any = None
         self.on_record: Callable[[dict[str, Any]], None] | None = None
         self.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sinch_nb-handler")
         # One endpoint for every path: routing is Sinch's (functions.routing), not a route table.
@@ -295,7 +297,18 @@ class CallbackApp:
 
     def _context(self) -> DevContext:
         storage, database, config, assets = self._shared
-        return DevContext(self.cache, storage, database, config, assets)
+        clients = self.clients
+        return DevContext(
+            self.cache,
+            storage,
+            database,
+            config,
+            assets,
+            voice=getattr(clients, "voice", None),
+            conversation=getattr(clients, "conversation", None),
+            sms=getattr(clients, "sms", None),
+            numbers=getattr(clients, "numbers", None),
+        )
 
     async def _invoke(self, handler: Handler, *args: Any) -> Any:
         timeout = self.settings.handler_timeout

@@ -35,6 +35,9 @@ class FakeSinch:
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
     refused: list[str] = field(default_factory=list)
+    callouts: list[dict[str, Any]] = field(default_factory=list)
+    call_updates: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> Starlette:
         return Starlette(
@@ -44,6 +47,9 @@ class FakeSinch:
                 Route("/v1/projects/{project}/webhooks", self.create_webhook, methods=["POST"]),
                 Route("/v1/projects/{project}/apps/{app}/webhooks", self.list_webhooks, methods=["GET"]),
                 Route("/v1/projects/{project}/webhooks/{webhook}", self.delete_webhook, methods=["DELETE"]),
+                Route("/calling/v1/callouts", self.callout, methods=["POST"]),
+                Route("/calling/v1/calls/id/{call}", self.update_call, methods=["PATCH"]),
+                Route("/v1/projects/{project}/messages:send", self.send_message, methods=["POST"]),
             ]
         )
 
@@ -64,6 +70,38 @@ class FakeSinch:
         url = (await request.json())["url"]
         self.callbacks = {"primary": url.get("primary"), "fallback": url.get("fallback")}
         return Response(status_code=204)
+
+    async def _signed(self, request: Request) -> bool:
+        body = await request.body()
+        return signing.verify_voice_callback(
+            request.method, request.url.path, request.headers, body, self.application_key, self.application_secret
+        )
+
+    async def callout(self, request: Request) -> Response:
+        if not await self._signed(request):
+            return self._refuse("bad application signature")
+        body = await request.json()
+        if body.get("method") not in ("ttsCallout", "customCallout", "conferenceCallout") or body["method"] not in body:
+            return JSONResponse({"errorCode": 40001, "message": "unknown callout method"}, status_code=400)
+        self.callouts.append(body)
+        return JSONResponse({"callId": uuid.uuid4().hex})
+
+    async def update_call(self, request: Request) -> Response:
+        if not await self._signed(request):
+            return self._refuse("bad application signature")
+        self.call_updates.append({"call_id": request.path_params["call"], **(await request.json())})
+        return Response(status_code=204)
+
+    async def send_message(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._refuse("no bearer token")
+        body = await request.json()
+        if not body.get("app_id") or not body.get("message") or not body.get("recipient"):
+            return JSONResponse(
+                {"error": {"code": 400, "message": "app_id, message, recipient required"}}, status_code=400
+            )
+        self.messages.append(body)
+        return JSONResponse({"accepted_time": "2026-12-01T10:00:00Z", "message_id": uuid.uuid4().hex.upper()[:26]})
 
     async def token(self, request: Request) -> Response:
         expected = base64.b64encode(f"{self.key_id}:{self.key_secret}".encode()).decode()

@@ -1,0 +1,60 @@
+"""The clients a handler's ``context`` carries, as the Functions runtime pre-wires them (reference §3.2).
+
+Each is None until its credentials are set: ``voice`` needs the Voice App key and secret;
+``conversation`` the project access key and ``CONVERSATION_APP_ID``; ``sms``
+``SMS_SERVICE_PLAN_ID``; ``numbers`` ``ENABLE_NUMBERS_API=true``. The last three are the
+official ``sinch`` SDK's domains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import hosts
+from .credentials import Credentials, Lookup
+from .voice_calls import VoiceClient
+
+__all__ = ["Clients", "build_clients"]
+
+
+@dataclass(frozen=True)
+class Clients:
+    """``context.voice``, ``context.conversation``, ``context.sms``, ``context.numbers``."""
+
+    voice: VoiceClient | None = None
+    conversation: Any = None
+    sms: Any = None
+    numbers: Any = None
+
+
+def _sdk(credentials: Credentials, lookup: Lookup) -> Any:
+    from sinch import SinchClient
+
+    assert credentials.key_secret is not None
+    client = SinchClient(
+        project_id=credentials.project_id,
+        key_id=credentials.key_id,
+        key_secret=credentials.key_secret.reveal(),
+        conversation_region=credentials.conversation_region,
+    )
+    configuration = client.configuration
+    configuration.auth_origin = hosts.auth_url(lookup)
+    configuration.conversation_domain = hosts.conversation_url(lookup)
+    return client
+
+
+def build_clients(credentials: Credentials, lookup: Lookup) -> Clients:
+    """The clients these credentials allow."""
+    voice = None
+    if credentials.application_key and credentials.application_secret:
+        voice = VoiceClient(hosts.voice_url(lookup), credentials.application_key, credentials.application_secret)
+    project = credentials.project_id and credentials.key_id and credentials.key_secret
+    sdk = _sdk(credentials, lookup) if project else None
+    enable_numbers = (lookup("ENABLE_NUMBERS_API")[0] or "").lower() == "true"
+    return Clients(
+        voice=voice,
+        conversation=sdk.conversation if sdk is not None and credentials.conversation_app_id else None,
+        sms=sdk.sms if sdk is not None and credentials.sms_service_plan_id else None,
+        numbers=sdk.numbers if sdk is not None and enable_numbers else None,
+    )
