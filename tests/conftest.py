@@ -16,6 +16,20 @@ from sinch_nb.runtime.session import SESSION, Session
 FIXTURES = Path(__file__).parent / "fixtures" / "sinch"
 PAYLOADS = FIXTURES / "payloads"
 
+#: Secret values the suite hands to sinch_nb; test_zz_no_secret_leaks looks for them everywhere.
+USED_SECRETS: set[str] = {
+    "BeIukql3pTKJ8RGL5zo0DA==",  # VOICE_APPLICATION_SECRET (Sinch's docs example)
+    "key-secret",  # PROJECT_ID_API_SECRET
+    "foo_secret1234",  # a Conversation webhook secret
+    "test-token",  # NGROK_AUTHTOKEN
+}
+#: Everything the tests printed or logged (captured by pytest), for the same scan.
+CAPTURED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    CAPTURED.extend(text for _, text in report.sections)
+
 
 def payload(name: str) -> dict[str, Any]:
     """One of Sinch's SDK test payloads, by file-name prefix (``voice-ice``)."""

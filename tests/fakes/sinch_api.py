@@ -23,6 +23,9 @@ from starlette.routing import Route
 
 from sinch_nb import signing
 
+#: Webhook secrets sinch_nb generated during the run (they must never be written anywhere).
+GENERATED_SECRETS: set[str] = set()
+
 
 @dataclass
 class FakeSinch:
@@ -126,6 +129,7 @@ class FakeSinch:
         if missing or request.path_params["project"] != self.project_id:
             return JSONResponse({"error": {"code": 400, "message": f"missing {missing}"}}, status_code=400)
         webhook = {"id": uuid.uuid4().hex.upper()[:26], "project_id": self.project_id, **body}
+        GENERATED_SECRETS.add(str(body.get("secret")))
         self.webhooks[webhook["id"]] = webhook
         return JSONResponse(webhook)
 
