@@ -15,9 +15,9 @@ from pathlib import Path
 from _common import ICE_BODY, ROOT, report
 
 sys.path.insert(0, str(ROOT / "tests"))
-from fakes.sinch_api import FakeSinch  # noqa: E402
+from fakes.sinch_api import FakeSinch
 
-from sinch_nb import signing  # noqa: E402
+from sinch_nb import signing
 
 KEY, SECRET = "669E367E-6BBA-48AB-AF15-266871C28135", "BeIukql3pTKJ8RGL5zo0DA=="
 N = 20_000
@@ -78,7 +78,9 @@ def start_cost() -> None:
     sn.stop()
     api.stop()
     extra = full - alone
-    report("sn.start(tunnel=...) beyond the tunnel's start", extra, "s", "<= 2", extra <= 2, f"tunnel alone {alone:.2f} s")
+    report(
+        "sn.start(tunnel=...) beyond the tunnel's start", extra, "s", "<= 2", extra <= 2, f"tunnel alone {alone:.2f} s"
+    )
 
 
 if __name__ == "__main__":
