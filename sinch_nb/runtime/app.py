@@ -41,6 +41,15 @@ DEFAULT_ACE: dict[str, Any] = {"action": {"name": "continue"}}
 
 
 @dataclass(frozen=True)
+class InProcessResponse:
+    """What ``CallbackApp.handle`` answered, and the journal record it made."""
+
+    status: int
+    body: bytes
+    record_id: int
+
+
+@dataclass(frozen=True)
 class ErrorReport:
     """What went wrong in one request: shown by ``sn.last_error()``."""
 
@@ -126,6 +135,37 @@ class CallbackApp:
         elif scope["type"] == "websocket":  # not served (yet): refuse cleanly
             await send({"type": "websocket.close", "code": 1008})
 
+    async def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> InProcessResponse:
+        """One request through the whole pipeline without a socket (replay, the explorer)."""
+        split = path.split("?", 1)
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        raw.append((b"content-length", str(len(body)).encode()))
+        scope: dict[str, Any] = {
+            "type": "http",
+            "method": method.upper(),
+            "path": split[0],
+            "raw_path": split[0].encode(),
+            "query_string": split[1].encode() if len(split) > 1 else b"",
+            "headers": raw,
+            "http_version": "1.1",
+            "scheme": "http",
+            "server": ("sinch_nb", 0),
+            "client": ("127.0.0.1", 0),
+            "root_path": "",
+        }
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        request = Request(scope, receive)
+        response = await self.endpoint(request)
+        return InProcessResponse(response.status_code, bytes(response.body), int(request.scope["sinch_nb.record_id"]))
+
     # The pipeline ---------------------------------------------------------
 
     async def endpoint(self, request: Request) -> Response:
@@ -180,6 +220,7 @@ class CallbackApp:
         if handler is not None:
             record.update(handler=handler.label, handler_version=handler.version)
         record_id = self.journal.append(record)
+        request.scope["sinch_nb.record_id"] = record_id
         if record.get("traceback") or record.get("outcome") in ("fallback", "error"):
             self.last_error = ErrorReport(
                 record_id,

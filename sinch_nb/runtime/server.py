@@ -87,6 +87,7 @@ class Server:
         self._server: _QuietServer | None = None
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def running(self) -> bool:
@@ -134,7 +135,7 @@ class Server:
     def _serve(self, sock: socket.socket) -> None:
         assert self._server is not None
         try:
-            asyncio.run(self._server.serve(sockets=[sock]))
+            asyncio.run(self._serve_on_loop(sock))
         except BaseException as error:  # reported by start(); never printed from this thread
             self._failure = error
         finally:
@@ -143,6 +144,18 @@ class Server:
     def __repr__(self) -> str:
         public = f", public {self.public_url}" if self.public_url else ""
         return f"<sinch_nb runtime {self.url}{public} ({'running' if self.running else 'stopped'})>"
+
+    async def _serve_on_loop(self, sock: socket.socket) -> None:
+        assert self._server is not None
+        self.loop = asyncio.get_running_loop()
+        await self._server.serve(sockets=[sock])
+
+    def call(self, coroutine: Any, timeout: float = 30.0) -> Any:
+        """Run ``coroutine`` on the server's loop from another thread and wait for its result."""
+        if not self.running or self.loop is None:
+            coroutine.close()
+            raise ServerError("the runtime is not running: %sinch start")
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving and free the port."""

@@ -19,7 +19,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:  # the heavy parts (pydantic, starlette, uvicorn, sqlite) load on first use
     from ..journal import Journal
-    from .app import CallbackApp, ErrorReport
+    from .app import CallbackApp, ErrorReport, InProcessResponse
     from .server import Server
 
 __all__ = ["SESSION", "Session"]
@@ -101,6 +101,12 @@ class Session:
             self.server = Server(self.app, host=host, port=port or 0)
             self.server.start()
             return self.server
+
+    def request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> InProcessResponse:
+        """Send one request through the running runtime's pipeline, in process (started if needed)."""
+        server = self.server if self.server is not None and self.server.running else self.start()
+        result: InProcessResponse = server.call(self.app.handle(method, path, headers, body))
+        return result
 
     def stop(self) -> bool:
         """Stop serving and free the port; True if a server was running."""

@@ -1,17 +1,18 @@
-"""A simulated caller: ICE, the PIEs a caller pressing keys produces, DiCE, over real HTTP.
+"""A simulated caller: ICE, the PIEs a caller pressing keys produces, ACE, DiCE.
 
-Each answer is read the way Sinch would: instructions are heard, a ``runMenu``
-collects the next keys from ``press`` (``return`` or ``sequence`` results, a
-``timeout`` when presses run out, ``invalidinput`` after the repeats), a connect is
-answered (ACE), and the call ends with DiCE.
+``Call`` is one call, driven step by step (``start``, ``press``, ``wait``, ``hang_up``): the
+dial pad uses it key by key, ``dial`` with a list of presses. Each answer is read as Sinch
+would: instructions are heard, a ``runMenu`` collects keys (``return`` for an option,
+``sequence`` for collected digits, ``timeout`` on silence, ``invalidinput`` after the
+repeats; ``menu(id)`` jumps happen inside Sinch), a connect is answered (ACE), and the call
+ends with DiCE. Requests go through a ``Transport``: real HTTP, or the runtime in process.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,11 +26,24 @@ from .script import action_line, prompt_text
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["HANGUP", "CallTranscript", "Step", "dial"]
+__all__ = ["Call", "CallTranscript", "Step", "Transport", "dial", "http_transport"]
 
 SIMULATED_HEADERS = {"x-sinch-nb-simulated": "1", "content-type": "application/json"}
 DEFAULT_REPEATS = 2
 CONNECT_ACTIONS = ("connectPstn", "connectSip", "connectMxp", "connectConf", "connectStream")
+
+#: ``(path, body, headers) -> (status, body)``: how a callback reaches the runtime.
+Transport = Callable[[str, bytes, dict[str, str]], tuple[int, bytes]]
+
+
+def http_transport(client: httpx.Client) -> Transport:
+    """Callbacks over real HTTP, as Sinch sends them."""
+
+    def send(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        response = client.post(path, content=body, headers=headers)
+        return response.status_code, response.content
+
+    return send
 
 
 @dataclass(frozen=True)
@@ -69,12 +83,44 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class _Call:
+@dataclass
+class _Menu:
+    menus: dict[str, dict[str, Any]]
+    current: dict[str, Any]
+    repeats: int
+    digits: str = ""
+
+    @property
+    def options(self) -> dict[str, str]:
+        return {str(o["dtmf"]): str(o["action"]) for o in self.current.get("options", [])}
+
+    @property
+    def collects(self) -> bool:
+        """Whether keys build a digit sequence rather than pick an option."""
+        return not self.options or int(self.current.get("maxDigits", 1)) > 1
+
+    def result(self, kind: str, value: str) -> dict[str, str]:
+        return {"type": kind, "value": value, "menuId": str(self.current["id"]), "inputMethod": "dtmf"}
+
+
+class Call:
+    """One simulated call; ``state`` is ``idle``, ``menu`` (waiting for keys), ``connected`` or ``ended``."""
+
     def __init__(
-        self, client: httpx.Client, cli: str, to: str, custom: str, application_key: str, secret: str | None
+        self,
+        transport: Transport,
+        cli: str,
+        to: str,
+        *,
+        custom: str = "",
+        application_key: str = "sinch-nb-simulator",
+        application_secret: str | None = None,
+        max_callbacks: int = 50,
+        on_change: Callable[[Call], None] | None = None,
     ) -> None:
-        self.client = client
-        self.application_key, self.secret = application_key, secret
+        self.transport = transport
+        self.cli, self.to = cli, to
+        self.application_key, self.secret = application_key, application_secret
         self.transcript = CallTranscript(call_id=str(uuid.uuid4()))
         self.common = {
             "callid": self.transcript.call_id,
@@ -82,28 +128,107 @@ class _Call:
             "custom": custom,
             "applicationKey": application_key,
         }
-        self.cli, self.to = cli, to
+        self.state = "idle"
         self.answered = False
+        self.menu: _Menu | None = None
+        self.budget = max_callbacks
+        self.on_change = on_change
 
-    def post(self, kind: str, **fields: Any) -> dict[str, Any] | None:
+    # Wire -----------------------------------------------------------------
+
+    def _post(self, kind: str, **fields: Any) -> dict[str, Any] | None:
+        self.budget -= 1
         payload = {"event": kind, **self.common, "timestamp": _now(), **fields}
         body = json.dumps(payload).encode()
         headers = dict(SIMULATED_HEADERS)
         if self.secret is not None:  # sign as Sinch does, so a runtime that checks signatures accepts the call
             headers.update(voice_signing_headers("POST", f"/{kind}", body, self.application_key, self.secret))
-        response = self.client.post(f"/{kind}", content=body, headers=headers)
-        self.transcript.statuses.append(response.status_code)
-        if response.status_code != 200:
-            self.transcript.add(
-                kind, "sinch", "error", f"the {kind.upper()} callback answered HTTP {response.status_code}"
-            )
+        status, content = self.transport(f"/{kind}", body, headers)
+        self.transcript.statuses.append(status)
+        if status != 200:
+            self.transcript.add(kind, "sinch", "error", f"the {kind.upper()} callback answered HTTP {status}")
             return None
-        if kind in ("dice", "notify") or not response.content:
+        if kind in ("dice", "notify") or not content:
             return {}
-        answer = response.json()
+        answer = json.loads(content)
         return answer if isinstance(answer, dict) else None
 
-    def hear(self, kind: str, answer: dict[str, Any]) -> None:
+    # Steps ----------------------------------------------------------------
+
+    def start(self) -> Call:
+        """Ring: post the ICE and play its answer."""
+        if self.state != "idle":
+            raise RuntimeError("this call has started already; place a new one")
+        answer = self._post(
+            "ice",
+            cli=self.cli,
+            to={"type": "number", "endpoint": self.to},
+            domain="pstn",
+            originationType="PSTN",
+            rdnis="",
+            callResourceUrl=f"https://calling.api.sinch.com/calling/v1/calls/id/{self.transcript.call_id}",
+            userRate={"currencyId": "USD", "amount": 0.0},
+        )
+        self._play("ice", answer)
+        return self
+
+    def press(self, keys: str | int) -> Call:
+        """The caller presses ``keys`` (one key, or a run such as ``1234#``)."""
+        keys = str(keys)
+        if keys == HANGUP:
+            return self.hang_up()
+        if self.state != "menu" or self.menu is None:
+            self.transcript.add("pie", "caller", "press", f"{keys} (nothing is listening)")
+            return self._changed()
+        menu = self.menu
+        self.transcript.add("pie", "caller", "press", keys)
+        target = menu.options.get(keys)
+        if target is None and menu.collects:
+            menu.digits += keys
+            done = menu.digits.endswith("#") or len(menu.digits.rstrip("#")) >= int(menu.current.get("maxDigits", 1))
+            if done:
+                return self._send_pie(menu.result("sequence", menu.digits.rstrip("#")))
+            return self._changed()
+        if target is not None and target.startswith("menu("):
+            menu.current = menu.menus[target[5:-1]]
+            menu.repeats, menu.digits = int(menu.current.get("repeats", DEFAULT_REPEATS)), ""
+            self.transcript.add("pie", "app", "prompt", prompt_text(menu.current.get("mainPrompt")))
+            return self._changed()
+        if target is not None:
+            return self._send_pie(menu.result("return", target[7:-1]))
+        if menu.repeats <= 0:
+            return self._send_pie(menu.result("invalidinput", keys))
+        menu.repeats -= 1
+        if menu.current.get("repeatPrompt"):
+            self.transcript.add("pie", "app", "prompt", prompt_text(menu.current["repeatPrompt"]))
+        return self._changed()
+
+    def wait(self) -> Call:
+        """The caller stays silent: the menu repeats, then times out (a ``timeout`` PIE)."""
+        if self.state == "menu" and self.menu is not None:
+            menu = self.menu
+            if menu.digits and menu.collects:
+                return self._send_pie(menu.result("sequence", menu.digits.rstrip("#")))
+            silence = f"no key; the menu repeats {menu.repeats} times, then times out"
+            self.transcript.add("pie", "caller", "silence", silence)
+            return self._send_pie(menu.result("timeout", ""))
+        return self._changed()
+
+    def hang_up(self) -> Call:
+        """The caller hangs up (DiCE ``CALLERHANGUP``)."""
+        if self.state not in ("ended", "idle"):
+            self.transcript.add("pie" if self.state == "menu" else "ace", "caller", "hangup", "hangs up")
+            self._end("CALLERHANGUP")
+        return self._changed()
+
+    # Reading answers ------------------------------------------------------
+
+    def _send_pie(self, result: dict[str, str]) -> Call:
+        self.menu = None
+        self._play("pie", self._post("pie", menuResult=result))
+        return self
+
+    def _hear(self, kind: str, answer: dict[str, Any]) -> None:
         for item in answer.get("instructions", []):
             name = item.get("name")
             if name == "say":
@@ -116,37 +241,65 @@ class _Call:
             else:
                 self.transcript.add(kind, "app", name or "?", "")
 
-    def run_menu(self, action: dict[str, Any], presses: deque[str]) -> dict[str, Any]:
-        menus = {menu["id"]: menu for menu in action.get("menus", [])}
-        current = menus[action.get("mainMenu") or "main"]
-        repeats = current.get("repeats", DEFAULT_REPEATS)
+    def _play(self, kind: str, answer: dict[str, Any] | None) -> None:
         while True:
-            self.transcript.add("pie", "app", "prompt", prompt_text(current.get("mainPrompt")))
-            if not presses:
-                self.transcript.add(
-                    "pie", "caller", "silence", f"no key; the menu repeats {repeats} times, then times out"
-                )
-                return {"type": "timeout", "value": "", "menuId": current["id"], "inputMethod": "dtmf"}
-            key = presses.popleft()
-            if key == HANGUP:
-                return {"type": "hangup", "value": "", "menuId": current["id"], "inputMethod": "dtmf"}
-            self.transcript.add("pie", "caller", "press", key)
-            options = {str(o["dtmf"]): o["action"] for o in current.get("options", [])}
-            target = options.get(key)
-            if target and target.startswith("menu("):
-                current = menus[target[5:-1]]
-                repeats = current.get("repeats", DEFAULT_REPEATS)
+            if answer is None:
+                self._end("CALLBACKERROR")
+                return
+            if self.budget <= 0:
+                self.transcript.add(kind, "sinch", "error", "stopped: too many callbacks (a menu loop?)")
+                self._end("CALLBACKERROR")
+                return
+            self._hear(kind, answer)
+            action = answer.get("action") or {}
+            name = action.get("name")
+            self.transcript.final_action = name
+            if name == "runMenu":
+                self.answered = True
+                menus = {menu["id"]: menu for menu in action.get("menus", [])}
+                current = menus[action.get("mainMenu") or "main"]
+                self.menu = _Menu(menus, current, int(current.get("repeats", DEFAULT_REPEATS)))
+                self.state = "menu"
+                self.transcript.add("pie", "app", "prompt", prompt_text(current.get("mainPrompt")))
+                self._changed()
+                return
+            if name in CONNECT_ACTIONS and kind != "ace":
+                self.answered = True
+                self.transcript.add(kind, "app", name, action_line(action))
+                kind, answer = "ace", self._post("ace", amd={"status": "human", "reason": "n/a", "duration": 0})
                 continue
-            if target and target.startswith("return("):
-                return {"type": "return", "value": target[7:-1], "menuId": current["id"], "inputMethod": "dtmf"}
-            if not options or current.get("maxDigits", 1) > 1:
-                digits = key.rstrip("#")
-                return {"type": "sequence", "value": digits, "menuId": current["id"], "inputMethod": "dtmf"}
-            if repeats <= 0:
-                return {"type": "invalidinput", "value": key, "menuId": current["id"], "inputMethod": "dtmf"}
-            repeats -= 1
-            if current.get("repeatPrompt"):
-                self.transcript.add("pie", "app", "prompt", prompt_text(current["repeatPrompt"]))
+            if name in ("hangup", None):
+                self.transcript.add(
+                    kind, "app", name or "none", action_line(action) if name else "no action: the call ends"
+                )
+                self._end("MANAGERHANGUP")
+                return
+            self.answered = True
+            self.transcript.add(kind, "app", name, action_line(action))
+            self.state = "connected"
+            self._changed()
+            return
+
+    def _end(self, reason: str) -> None:
+        if self.state == "ended":
+            return
+        self.state, self.menu = "ended", None
+        result = "ANSWERED" if self.answered else "N/A"
+        self._post(
+            "dice",
+            reason=reason,
+            result=result,
+            duration=len(self.transcript.steps),
+            to={"type": "number", "endpoint": self.to},
+            **{"from": self.cli},
+        )
+        self.transcript.add("dice", "sinch", "disconnect", f"{reason}, {result}")
+        self._changed()
+
+    def _changed(self) -> Call:
+        if self.on_change is not None:
+            self.on_change(self)
+        return self
 
 
 def dial(
@@ -161,64 +314,27 @@ def dial(
     max_callbacks: int = 50,
     timeout: float = 30.0,
 ) -> CallTranscript:
-    """Place one simulated call to the runtime at ``base_url``; returns its transcript."""
-    presses = deque(str(p) for p in press)
+    """Place one simulated call to the runtime at ``base_url`` over HTTP; returns its transcript.
+
+    Each menu takes the next press; when presses run out the caller stays silent (a
+    ``timeout``), and once connected the caller hangs up.
+    """
     with httpx.Client(base_url=base_url, timeout=timeout) as client:
-        call = _Call(client, cli, to, custom, application_key, application_secret)
-        transcript = call.transcript
-        kind = "ice"
-        answer = call.post(
-            "ice",
-            cli=cli,
-            to={"type": "number", "endpoint": to},
-            domain="pstn",
-            originationType="PSTN",
-            rdnis="",
-            callResourceUrl=f"https://calling.api.sinch.com/calling/v1/calls/id/{transcript.call_id}",
-            userRate={"currencyId": "USD", "amount": 0.0},
-        )
-        reason = "CALLBACKERROR"
-        for _ in range(max_callbacks):
-            if answer is None:
+        call = Call(
+            http_transport(client),
+            cli,
+            to,
+            custom=custom,
+            application_key=application_key,
+            application_secret=application_secret,
+            max_callbacks=max_callbacks,
+        ).start()
+        for keys in press:
+            if call.state == "ended":
                 break
-            call.hear(kind, answer)
-            action = answer.get("action") or {}
-            name = action.get("name")
-            transcript.final_action = name
-            if name == "runMenu":
-                call.answered = True
-                result = call.run_menu(action, presses)
-                if result["type"] == "hangup":
-                    transcript.add("pie", "caller", "hangup", "hangs up")
-                    reason = "CALLERHANGUP"
-                    break
-                kind, answer = "pie", call.post("pie", menuResult=result)
-                continue
-            if name in CONNECT_ACTIONS and kind != "ace":
-                call.answered = True
-                transcript.add(kind, "app", name, action_line(action))
-                kind, answer = "ace", call.post("ace", amd={"status": "human", "reason": "n/a", "duration": 0})
-                continue
-            if name == "hangup":
-                transcript.add(kind, "app", "hangup", action_line(action))
-                reason = "MANAGERHANGUP"
-            elif name is None:
-                transcript.add(kind, "app", "none", "no action: Sinch ends the call")
-                reason = "MANAGERHANGUP"
-            else:
-                transcript.add(kind, "app", name, action_line(action))
-                transcript.add(kind, "caller", "hangup", "hangs up")
-                reason = "CALLERHANGUP"
-            break
-        else:
-            transcript.add(kind, "sinch", "error", f"stopped after {max_callbacks} callbacks (a menu loop?)")
-        call.post(
-            "dice",
-            reason=reason,
-            result="ANSWERED" if call.answered else "N/A",
-            duration=len(transcript.steps),
-            to={"type": "number", "endpoint": to},
-            **{"from": cli},
-        )
-        transcript.add("dice", "sinch", "disconnect", f"{reason}, {'ANSWERED' if call.answered else 'N/A'}")
-    return transcript
+            call.press(keys)
+        for _ in range(3):  # silence: a menu that answers a timeout with itself gets three tries
+            if call.state == "menu":
+                call.wait()
+        call.hang_up()
+    return call.transcript

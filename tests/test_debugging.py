@@ -1,0 +1,158 @@
+"""Replay, diff, the explorer, files and to_pytest, through the public face."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+from conftest import payload
+
+from sinch_nb import svaml
+
+
+def ivr(sn: Any) -> None:
+    """A 3-level IVR: keys 1-3 at each level (27 leaves), 0 loops back to the main menu."""
+
+    def menu(prefix: str) -> Any:
+        level = svaml.menu("main").prompt(f"Menu {prefix or 'main'}").repeat_prompt("Try again").repeats(1)
+        for key in "123":
+            level.option(key, f"return({prefix}{key})")
+        return level.option("0", "return(back)") if prefix else level
+
+    @sn.ice
+    def on_ice(context: Any, event: Any) -> Any:
+        return svaml.ice().say("Welcome").run_menu(menu(""))
+
+    @sn.pie
+    def on_pie(context: Any, event: Any) -> Any:
+        result = event.menu_result
+        if result.type in ("timeout", "invalidinput"):
+            return svaml.pie().say(f"{result.type}").hangup()
+        if result.value == "back":
+            return svaml.pie().run_menu(menu(""))
+        if len(result.value) == 3:
+            return svaml.pie().say(f"You chose {result.value}").hangup()
+        return svaml.pie().run_menu(menu(result.value))
+
+
+def test_replay_goes_through_the_runtime_and_is_marked(sn: Any) -> None:
+    @sn.ice
+    def on_ice(context: Any, event: Any) -> Any:
+        return svaml.ice().say(f"Hi {event.cli}").hangup()
+
+    server = sn.start()
+    httpx.post(f"{server.url}/ice", json=payload("voice-ice"))
+    again = sn.replay(1)
+    assert again.status == 200 and again.answer["instructions"][0]["text"] == "Hi cli number"
+    edited = sn.replay(1, body={**payload("voice-ice"), "cli": "+46700000000"})
+    assert edited.answer["instructions"][0]["text"] == "Hi +46700000000"
+    frame = sn.callbacks()
+    assert frame.loc[again.record_id, "replay_of"] == 1 and frame.loc[edited.record_id, "cli"] == "+46700000000"
+    broken = sn.replay(1, body="{not json")
+    assert broken.status == 400
+
+
+def test_replay_re_signs_when_checks_are_on(sn: Any) -> None:
+    sn.configure(application_key="key", application_secret="BeIukql3pTKJ8RGL5zo0DA==")
+
+    @sn.ice
+    def on_ice(context: Any, event: Any) -> Any:
+        return svaml.ice().hangup()
+
+    sn.dial("+1555", "+1666")
+    assert sn.replay(1).status == 200
+    assert sn.callbacks()["signature"].astype(str).tolist() == ["valid", "valid", "valid"]
+
+
+def test_diff_shows_what_an_edited_handler_changed(sn: Any) -> None:
+    @sn.ice
+    def on_ice(context: Any, event: Any) -> Any:
+        return svaml.ice().say("Hello").hangup()
+
+    sn.dial("+1555", "+1666")
+    same = sn.diff(1)
+    assert not same.changed and "the same answer" in repr(same)
+
+    @sn.ice  # the same function name: the handler is replaced, its version bumped
+    def on_ice(context: Any, event: Any) -> Any:  # noqa: F811
+        return svaml.ice().say("Welcome back").hangup()
+
+    changed = sn.diff(1)
+    assert changed.changed
+    assert '-      "text": "Hello"' in repr(changed) and '+      "text": "Welcome back"' in repr(changed)
+    assert "<pre" in changed._repr_html_()
+
+
+def test_the_explorer_finds_every_path_timeouts_invalid_input_and_loops(sn: Any) -> None:
+    ivr(sn)
+    exploration = sn.explore(max_depth=5)
+    paths = exploration.paths()
+    finals = dict(zip(paths["path"], paths["final"], strict=True))
+    heard = dict(zip(paths["path"], paths["heard"], strict=True))
+    chosen = [p for p, h in heard.items() if h.startswith("You chose")]
+    assert len(chosen) == 27 and all(finals[p] == "hangup" for p in chosen)
+    assert heard["1 → 2 → 3"] == "You chose 123" and heard["3 → 3 → 3"] == "You chose 333"
+    assert heard["(timeout)"] == "timeout" and heard["2 → (timeout)"] == "timeout"
+    assert heard["(invalid)"] == "Try again | invalidinput" and heard["1 → 2 → (invalid)"] == "Try again | invalidinput"
+    assert finals["1 → 0"] == "loop back to the first menu"
+    assert finals["1 → 2 → 0"] == "loop back to the first menu"
+    assert set(paths["depth"]) == {1, 2, 3}
+    assert "Menu 12" in repr(exploration) and "<ul" in exploration._repr_html_()
+
+
+def test_export_and_load_callbacks(sn: Any, tmp_path: Path) -> None:
+    @sn.ice
+    def on_ice(context: Any, event: Any) -> Any:
+        return svaml.ice().say("Hello").hangup()
+
+    sn.dial("+1555", "+1666")
+    for name in ("calls.jsonl", "calls.parquet"):
+        written = sn.export_callbacks(tmp_path / name)
+        assert written.stat().st_size > 0
+    lines = (tmp_path / "calls.jsonl").read_text().splitlines()
+    assert [json.loads(line)["kind"] for line in lines] == ["ice", "dice"]
+    loaded = sn.load_callbacks(tmp_path / "calls.parquet")
+    assert loaded["kind"].astype(str).tolist() == ["ice", "dice"]
+    assert set(loaded["source"].astype(str)) == {"imported:calls.parquet"}
+    assert sn.replay(int(loaded.index[0])).answer["instructions"][0]["text"] == "Hello"
+
+
+def test_to_pytest_writes_a_test_that_passes_now_and_fails_after_a_change(sn: Any, tmp_path: Path) -> None:
+    from sinch_nb.runtime.session import SESSION
+
+    SESSION.registry.run_module("cell [1]", 'GREETING = "Hello"', "<m>")
+    from sinch_nb.runtime.registry import compile_cell
+
+    body = "return svaml.ice().say(GREETING).run_menu(svaml.menu('main').prompt('Press 1').option('1', 'return(one)'))"
+    SESSION.registry.register(
+        "ice", compile_cell(body, ("context", "event"), "<c>", SESSION.registry.namespace), "cell [2]", source=body
+    )
+
+    @sn.pie
+    def on_pie(context: Any, event: Any) -> Any:
+        return svaml.pie().say(f"You pressed {event.menu_result.value}").hangup()
+
+    transcript = sn.dial("+1555", "+1666", press=["1"])
+    call_id = transcript.attrs["call_id"]
+    test_file = sn.to_pytest(call_id, tmp_path / "test_replay_call.py")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "3 passed" in run.stdout
+    changed = test_file.read_text().replace("You pressed {", "You chose {")  # edit the handler, not the capture
+    test_file.write_text(changed)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 1 and "1 failed, 2 passed" in run.stdout
