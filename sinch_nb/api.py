@@ -17,6 +17,8 @@ from .runtime.session import SESSION
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .notebook.dialpad import Dialpad
+    from .notebook.monitor import Monitor
     from .platform.clients import Clients
     from .platform.credentials import CredentialStore
     from .platform.linking import Linker
@@ -37,6 +39,7 @@ __all__ = [
     "configure",
     "conversation",
     "dial",
+    "dialpad",
     "dice",
     "diff",
     "doctor",
@@ -47,6 +50,7 @@ __all__ = [
     "ice",
     "last_error",
     "load_callbacks",
+    "monitor",
     "notify",
     "pie",
     "replay",
@@ -425,3 +429,39 @@ def test_answer_is_unchanged(replayer, callback):
     assert status == callback["status"]
     assert answer == callback["answer"]
 '''
+
+
+# -- widgets --------------------------------------------------------------------
+
+_MONITOR: Monitor | None = None
+
+
+def monitor() -> Monitor:
+    """The live callback monitor (re-running the cell replaces the previous one)."""
+    from .notebook.monitor import Monitor
+
+    global _MONITOR
+    if _MONITOR is not None:
+        _MONITOR.close()
+    _MONITOR = Monitor(SESSION)
+    return _MONITOR
+
+
+def _call_options() -> dict[str, Any]:
+    settings = SESSION.settings
+    secret = settings.application_secret.reveal() if settings.application_secret else None
+    return {"application_key": settings.application_key or "sinch-nb-simulator", "application_secret": secret}
+
+
+def dialpad(cli: str = "+15551234567", to: str = "+15559876543", timeout: float | None = None) -> Dialpad:
+    """A softphone: Call, press keys, hear the answers, Hang up (over real HTTP to the runtime)."""
+    import httpx
+
+    from .notebook.dialpad import Dialpad
+    from .simulate.caller import http_transport
+
+    def transport() -> Callable[[str, bytes, dict[str, str]], tuple[int, bytes]]:
+        server = SESSION.server if SESSION.server and SESSION.server.running else SESSION.start()
+        return http_transport(httpx.Client(base_url=server.url, timeout=30))
+
+    return Dialpad(transport, cli=cli, to=to, call_options=_call_options(), timeout=timeout)

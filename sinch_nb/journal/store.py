@@ -174,6 +174,11 @@ class Journal:
                 db.close()
                 return
 
+    @property
+    def committed(self) -> int:
+        """How many records the writer has committed so far (a cheap change signal for viewers)."""
+        return self._written_count
+
     def flush(self, timeout: float = 30.0) -> None:
         """Wait until every record appended so far is committed."""
         with self._lock:

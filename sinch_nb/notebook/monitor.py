@@ -1,0 +1,276 @@
+"""``sn.monitor()``: the live callback monitor. Rows as they arrive, filters, details, replay, diff.
+
+It reads the journal, never the server thread: a poller notices new commits and redraws one
+page (50 rows), so ten thousand callbacks cost what fifty do.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shlex
+import threading
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..runtime.replay import diff, replay
+from ..runtime.session import Session
+
+__all__ = ["Monitor"]
+
+PAGE = 50
+KINDS = ("all", "ice", "ace", "pie", "dice", "notify", "conversation", "http", "voice", "health")
+FAILED = ("fallback", "error", "rejected")
+_COLUMNS = "id, time, kind, call_id, cli, svaml_action, status, latency_ms, signature, simulated, outcome, replay_of"
+
+
+def _pretty(text: Any) -> str:
+    """JSON text indented for reading; anything else as it is."""
+    try:
+        return json.dumps(json.loads(text), indent=2)
+    except (TypeError, ValueError):
+        return str(text)
+
+
+def _row_label(row: dict[str, Any]) -> str:
+    when = datetime.fromtimestamp(row["time"] or 0, UTC).strftime("%H:%M:%S.%f")[:-3]
+    origin = f"replay of #{row['replay_of']}" if row["replay_of"] else ("simulated" if row["simulated"] else "real")
+    latency = f"{row['latency_ms']:.1f} ms" if row["latency_ms"] is not None else ""
+    return (
+        f"#{row['id']:<5} {when}  {row['kind'] or '?'!s:<12} {str(row['call_id'] or '')[:8]:<8}  "
+        f"{row['cli'] or ''!s:<14} {row['svaml_action'] or ''!s:<12} {row['status'] or ''}  "
+        f"{latency:>9}  {row['signature'] or ''!s:<9} {row['outcome'] or ''} · {origin}"
+    )
+
+
+class Monitor:
+    """The widget and its poller; ``close()`` stops both."""
+
+    def __init__(self, session: Session, *, poll: float = 0.25, live: bool = True) -> None:
+        self.session = session
+        self.page = 0
+        self.kind = widgets.Dropdown(
+            options=KINDS, value="all", description="Kind", layout=widgets.Layout(width="200px")
+        )
+        self.call_id = widgets.Text(placeholder="call id", description="Call", layout=widgets.Layout(width="300px"))
+        self.errors_only = widgets.Checkbox(False, description="errors only")
+        self.rows = widgets.Select(options=[], rows=15, layout=widgets.Layout(width="100%"))
+        self.rows.add_class("sinch-nb-rows")
+        self.count = widgets.HTML()
+        self.previous = widgets.Button(description="◀ newer", layout=widgets.Layout(width="90px"))
+        self.next = widgets.Button(description="older ▶", layout=widgets.Layout(width="90px"))
+        self.detail = widgets.HTML()
+        self.timeline = widgets.HTML()
+        self.result = widgets.HTML()
+        self.editor = widgets.Textarea(layout=widgets.Layout(width="100%", height="160px", display="none"))
+        self.buttons = {
+            name: widgets.Button(description=name, layout=widgets.Layout(width="130px"))
+            for name in ("Replay", "Edit and replay", "Send edited", "Diff", "Copy as curl", "Save as fixture")
+        }
+        self.buttons["Send edited"].layout.display = "none"
+        for control in (self.kind, self.call_id, self.errors_only):
+            control.observe(lambda _: self._first_page(), names="value")
+        self.rows.observe(lambda change: self.show(change["new"]), names="value")
+        self.previous.on_click(lambda _: self._turn(-1))
+        self.next.on_click(lambda _: self._turn(1))
+        self.buttons["Replay"].on_click(lambda _: self._replay())
+        self.buttons["Edit and replay"].on_click(lambda _: self._edit())
+        self.buttons["Send edited"].on_click(lambda _: self._send_edited())
+        self.buttons["Diff"].on_click(lambda _: self._diff())
+        self.buttons["Copy as curl"].on_click(lambda _: self._curl())
+        self.buttons["Save as fixture"].on_click(lambda _: self._save())
+        header = (
+            "#id    time          kind         call      caller         action       status latency  signature outcome"
+        )
+        style = "<style>.sinch-nb-rows select { font-family: monospace; font-size: 12px; }</style>"
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(style),
+                widgets.HBox([self.kind, self.call_id, self.errors_only]),
+                widgets.HTML(f"<pre style='margin:0'>{html.escape(header)}</pre>"),
+                self.rows,
+                widgets.HBox([self.previous, self.next, self.count]),
+                widgets.HBox(list(self.buttons.values())),
+                self.editor,
+                self.result,
+                self.detail,
+                self.timeline,
+            ]
+        )
+        self.widget.add_class("sinch-nb-monitor")
+        self._seen = -1
+        self._stop = threading.Event()
+        self.refresh()
+        if live:
+            threading.Thread(target=self._poll, args=(poll,), name="sinch_nb-monitor", daemon=True).start()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def close(self) -> None:
+        """Stop following the journal and close the widgets."""
+        self._stop.set()
+        self.widget.close()
+
+    # Data -----------------------------------------------------------------
+
+    def _where(self) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if self.kind.value != "all":
+            clauses.append("kind = ?")
+            params.append(self.kind.value)
+        if self.call_id.value.strip():
+            clauses.append("call_id LIKE ?")
+            params.append(self.call_id.value.strip() + "%")
+        if self.errors_only.value:
+            clauses.append(f"outcome IN ({', '.join('?' for _ in FAILED)})")
+            params.extend(FAILED)
+        return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+    def refresh(self) -> None:
+        """Redraw the current page from the journal."""
+        where, params = self._where()
+        self.session.journal.flush()
+        with closing(self.session.journal.connect()) as db:
+            (total,) = db.execute(f"SELECT COUNT(*) FROM callbacks {where}", params).fetchone()
+            cursor = db.execute(
+                f"SELECT {_COLUMNS} FROM callbacks {where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                [*params, PAGE, self.page * PAGE],
+            )
+            names = [c[0] for c in cursor.description]
+            rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        selected = self.rows.value
+        self.rows.options = [(_row_label(row), row["id"]) for row in rows]
+        if selected in {row["id"] for row in rows}:
+            self.rows.value = selected
+        pages = max(1, -(-total // PAGE))
+        self.count.value = f"{total} callbacks · page {self.page + 1} of {pages}"
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page + 1 >= pages
+
+    def labels(self) -> list[str]:
+        """The rows on the current page, as shown."""
+        return [label for label, _ in self.rows.options]
+
+    def _poll(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            committed = self.session.journal.committed
+            if committed != self._seen:
+                self._seen = committed
+                self.refresh()
+
+    def _first_page(self) -> None:
+        self.page = 0
+        self.refresh()
+
+    def _turn(self, step: int) -> None:
+        self.page = max(0, self.page + step)
+        self.refresh()
+
+    # Detail ---------------------------------------------------------------
+
+    def show(self, record_id: int | None) -> None:
+        """Show one record: request, answer, handler version, error; and its call's timeline."""
+        if record_id is None:
+            return
+        row = self.session.journal.get(record_id)
+        if row is None:
+            return
+
+        def block(title: str, text: Any) -> str:
+            if not text:
+                return ""
+            return f"<b>{title}</b><pre style='white-space:pre-wrap;margin:0 0 6px'>{html.escape(_pretty(text))}</pre>"
+
+        self.detail.value = "".join(
+            [
+                f"<h4 style='margin:4px 0'>#{row['id']} {html.escape(str(row['method']) + ' ' + str(row['path']))} → "
+                f"{row['status']} ({html.escape(str(row['outcome']))}) · {html.escape(str(row['handler'] or ''))}</h4>",
+                block("Request headers", row["request_headers"]),
+                block("Request body", row["request_body"]),
+                block("Answer", row["response_body"]),
+                block("Error", row["error"]),
+                block("Traceback", row["traceback"]),
+                block("Warnings", row["warnings"]),
+                block("Logs", row["logs"]),
+            ]
+        )
+        self.timeline.value = self._timeline(row["call_id"])
+
+    def _timeline(self, call_id: str | None) -> str:
+        if not call_id:
+            return ""
+        steps = [
+            f"{r['kind'].upper()}{' (' + r['menu_result_value'] + ')' if r['menu_result_value'] else ''}"
+            f"{' → ' + r['svaml_action'] if r['svaml_action'] else ''}"
+            for r in self.session.journal.rows("WHERE call_id = ?", (call_id,))
+        ]
+        return f"<b>Call {html.escape(call_id)}</b>: " + html.escape("  ⟶  ".join(steps))
+
+    # Buttons --------------------------------------------------------------
+
+    def _selected(self) -> int | None:
+        if self.rows.value is None:
+            self.result.value = "<i>select a callback first</i>"
+        return self.rows.value  # type: ignore[no-any-return]
+
+    def _replay(self) -> None:
+        record_id = self._selected()
+        if record_id is not None:
+            done = replay(self.session, record_id)
+            self.result.value = f"<pre>{html.escape(repr(done))}</pre>"
+
+    def _edit(self) -> None:
+        record_id = self._selected()
+        if record_id is None:
+            return
+        row = self.session.journal.get(record_id) or {}
+        self.editor.value = _pretty(row.get("request_body") or "")
+        self.editor.layout.display = "block"
+        self.buttons["Send edited"].layout.display = "inline-flex"
+
+    def _send_edited(self) -> None:
+        record_id = self._selected()
+        if record_id is not None:
+            done = replay(self.session, record_id, body=self.editor.value)
+            self.result.value = f"<pre>{html.escape(repr(done))}</pre>"
+
+    def _diff(self) -> None:
+        record_id = self._selected()
+        if record_id is not None:
+            self.result.value = diff(self.session, record_id)._repr_html_()
+
+    def curl(self, record_id: int) -> str:
+        """The request of ``record_id`` as a curl command against the running runtime (credentials left out)."""
+        row = self.session.journal.get(record_id) or {}
+        server = self.session.server
+        base = server.url if server is not None and server.running else "http://127.0.0.1:PORT"
+        headers = json.loads(row.get("request_headers") or "{}")
+        content_type = headers.get("content-type", "application/json")
+        return (
+            f"curl -X {row.get('method', 'POST')} {shlex.quote(base + str(row.get('path', '/')))} "
+            f"-H {shlex.quote('content-type: ' + content_type)} --data-raw {shlex.quote(row.get('request_body') or '')}"
+        )
+
+    def _curl(self) -> None:
+        record_id = self._selected()
+        if record_id is not None:
+            self.result.value = f"<pre style='white-space:pre-wrap'>{html.escape(self.curl(record_id))}</pre>"
+
+    def save_fixture(self, record_id: int) -> Path:
+        """Write the request body of ``record_id`` to ``fixtures/<kind>-<id>.json``."""
+        row = self.session.journal.get(record_id) or {}
+        folder = self.session.settings.base_dir / "fixtures"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{row.get('kind') or 'callback'}-{record_id}.json"
+        path.write_text(_pretty(row.get("request_body") or "") + "\n")
+        return path
+
+    def _save(self) -> None:
+        record_id = self._selected()
+        if record_id is not None:
+            self.result.value = f"saved <code>{html.escape(str(self.save_fixture(record_id)))}</code>"

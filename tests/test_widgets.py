@@ -1,0 +1,149 @@
+"""Widget state without a browser (ipywidgets' DummyComm): the dial pad and the monitor."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from test_debugging import ivr
+
+from sinch_nb import svaml
+
+
+def wait_for(condition: Any, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def test_dialpad_call_press_and_hang_up(sn: Any) -> None:
+    ivr(sn)
+    pad = sn.dialpad(timeout=60)
+    pad.call_button.click()
+    assert pad.call is not None and pad.call.state == "menu"
+    assert "Welcome" in pad.transcript.value and "Menu main" in pad.transcript.value
+    pad.keys["1"].click()
+    assert "Menu 1" in pad.transcript.value
+    pad.keys["2"].click()
+    pad.keys["3"].click()
+    assert "You chose 123" in pad.text()
+    assert pad.call.state == "ended" and pad.hangup_button.disabled
+    kinds = sn.callbacks(call_id=pad.call.transcript.call_id)["kind"].astype(str).tolist()
+    assert kinds == ["ice", "pie", "pie", "pie", "dice"]
+
+
+def test_dialpad_silence_sends_the_timeout(sn: Any) -> None:
+    ivr(sn)
+    pad = sn.dialpad(timeout=0.2)
+    pad.call_button.click()
+    wait_for(lambda: pad.call.state == "ended")
+    assert "timeout" in pad.text()
+    assert sn.callbacks()["menu_result_type"].astype(str).tolist()[1] == "timeout"
+
+
+def test_dialpad_hang_up_mid_menu(sn: Any) -> None:
+    ivr(sn)
+    pad = sn.dialpad(timeout=60)
+    pad.call_button.click()
+    pad.hangup_button.click()
+    assert pad.call.state == "ended"
+    assert sn.callbacks()["reason"].astype(str).tolist()[-1] == "CALLERHANGUP"
+    pad.keys["1"].click()
+    assert "press Call first" in pad.status.value
+
+
+def test_dialpad_digit_collection(sn: Any) -> None:
+    @sn.ice
+    def on_ice(context: Any, event: Any) -> Any:
+        return svaml.ice().run_menu(svaml.menu("main").prompt("Enter your PIN").max_digits(4))
+
+    @sn.pie
+    def on_pie(context: Any, event: Any) -> Any:
+        return svaml.pie().say(f"PIN {event.menu_result.value}").hangup()
+
+    pad = sn.dialpad(timeout=60)
+    pad.call_button.click()
+    for key in "4711":
+        pad.keys[key].click()
+    assert "PIN 4711" in pad.text()
+
+
+def test_monitor_shows_rows_live_and_filters(sn: Any) -> None:
+    ivr(sn)
+    monitor = sn.monitor()
+    try:
+        sn.dial("+15551230000", "+1666", press=["1", "2", "3"])
+        wait_for(lambda: len(monitor.labels()) == 5)
+        assert "dice" in monitor.labels()[0] and "ice " in monitor.labels()[-1]  # newest first
+        assert "simulated" in monitor.labels()[0]
+        monitor.kind.value = "pie"
+        assert len(monitor.labels()) == 3
+        monitor.kind.value = "all"
+        monitor.errors_only.value = True
+        assert monitor.labels() == []
+        monitor.errors_only.value = False
+        call_id = sn.calls().index[0]
+        monitor.call_id.value = call_id[:6]
+        assert len(monitor.labels()) == 5
+    finally:
+        monitor.close()
+
+
+def test_monitor_detail_replay_edit_diff_curl_and_fixture(sn: Any) -> None:
+    @sn.ice
+    def on_ice(context: Any, event: Any) -> Any:
+        return svaml.ice().say(f"Hi {event.cli}").hangup()
+
+    sn.dial("+15551230000", "+1666")
+    monitor = sn.monitor()
+    try:
+        monitor.rows.value = 1
+        assert "Request body" in monitor.detail.value and "+15551230000" in monitor.detail.value
+        assert "ICE → hangup" in monitor.timeline.value and "DICE" in monitor.timeline.value
+        monitor.buttons["Replay"].click()
+        assert "Replay #3 of #1" in monitor.result.value
+        monitor.buttons["Edit and replay"].click()
+        assert monitor.editor.layout.display == "block"
+        monitor.editor.value = monitor.editor.value.replace("+15551230000", "+4670")
+        monitor.buttons["Send edited"].click()
+        assert "Hi +4670" in monitor.result.value
+        monitor.buttons["Diff"].click()
+        assert "the same answer" in monitor.result.value
+        monitor.buttons["Copy as curl"].click()
+        assert "curl -X POST" in monitor.result.value and "/ice" in monitor.result.value
+        monitor.buttons["Save as fixture"].click()
+        assert "fixtures/ice-1.json" in monitor.result.value
+    finally:
+        monitor.close()
+
+
+def test_monitor_pages_ten_thousand_callbacks(sn: Any) -> None:
+    from sinch_nb.runtime.session import SESSION
+
+    for n in range(10_000):
+        SESSION.journal.append(
+            {"time": time.time(), "kind": "ice", "call_id": f"c{n}", "status": 200, "method": "POST"}
+        )
+    monitor = sn.monitor()
+    try:
+        assert len(monitor.labels()) == 50 and "10000 callbacks · page 1 of 200" in monitor.count.value
+        monitor.next.click()
+        assert "page 2 of 200" in monitor.count.value and "#9950" in monitor.labels()[0]
+    finally:
+        monitor.close()
+
+
+def test_re_running_monitor_replaces_the_old_one(sn: Any) -> None:
+    first = sn.monitor()
+    second = sn.monitor()
+    assert first._stop.is_set() and not second._stop.is_set()
+    second.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_server_left(sn: Any) -> Any:
+    yield
+    sn.stop()
