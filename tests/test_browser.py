@@ -1,0 +1,139 @@
+"""In a real browser: JupyterLab, Debian's headless Chromium driven by Playwright, the dial pad and the monitor.
+
+Needs /usr/bin/chromium (Debian's ``chromium`` package; Playwright's own browser download does
+not work on locked-down machines). `.ci/run` installs it and sets SINCH_NB_REQUIRE_BROWSER=1, so
+CI fails rather than skips when it is missing. The screenshot lands in ``artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import nbformat
+import pytest
+from conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    if os.environ.get("SINCH_NB_REQUIRE_BROWSER"):
+        raise RuntimeError("chromium is required here: apt-get install chromium")
+    pytest.skip("no chromium: apt-get install chromium to run the browser tests", allow_module_level=True)
+
+CELLS = [
+    "%load_ext sinch_nb\nimport sinch_nb as sn\nfrom sinch_nb import svaml",
+    """%%sinch ice
+return (svaml.ice().say("Welcome to the browser test")
+        .run_menu(svaml.menu("main").prompt("Press 1 for sales, 2 for support")
+                  .option("1", "return(sales)").option("2", "return(support)")))""",
+    """%%sinch pie
+if event.menu_result.value == "sales":
+    return svaml.pie().say("Connecting you to sales").connect_pstn("+15550001111")
+return svaml.pie().say("Goodbye").hangup()""",
+    "%sinch start",
+    "sn.dialpad(timeout=60)",
+    "sn.monitor()",
+]
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(c) for c in CELLS],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    nbformat.write(notebook, tmp_path / "browser.ipynb")
+    port, token = free_port(), secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={tmp_path}",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/api/status?token={token}", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    yield url, token
+    server.terminate()
+    server.wait(20)
+
+
+def test_dialpad_and_monitor_in_jupyterlab(lab: tuple[str, str]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    url, token = lab
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        try:
+            page.goto(f"{url}/lab/tree/browser.ipynb?token={token}")
+            page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+            expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached(
+                timeout=60_000
+            )
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_text("Run All Cells", exact=True).click()
+            dialpad = page.locator(".sinch-nb-dialpad")
+            dialpad.wait_for(timeout=90_000)
+            dialpad.get_by_role("button", name="Call").click()
+            expect(dialpad).to_contain_text("Welcome to the browser test", timeout=30_000)
+            expect(dialpad).to_contain_text("Press 1 for sales, 2 for support")
+            dialpad.get_by_role("button", name="1", exact=True).click()
+            expect(dialpad).to_contain_text("Connecting you to sales", timeout=30_000)
+            dialpad.get_by_role("button", name="Hang up").click()
+            expect(dialpad).to_contain_text("CALLERHANGUP", timeout=30_000)
+            monitor = page.locator(".sinch-nb-monitor")
+            expect(monitor.locator(".sinch-nb-rows option").first).to_contain_text("dice", timeout=30_000)
+            expect(monitor.locator(".sinch-nb-rows option")).to_have_count(4)
+            expect(monitor).to_contain_text("4 callbacks")
+            page.screenshot(path=str(artifacts / "browser-dialpad-monitor.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(artifacts / "browser-failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
