@@ -265,15 +265,20 @@ def status() -> dict[str, Any]:
     }
 
 
-def callbacks(kind: str | None = None, call_id: str | None = None, *, bodies: bool = False) -> pd.DataFrame:
-    """Every callback journaled (this session and earlier ones), one row each.
+def callbacks(
+    kind: str | None = None, call_id: str | None = None, *, bodies: bool = False, styled: bool = False
+) -> Any:
+    """Every callback journaled (this session and earlier ones), one row each, as a DataFrame.
 
     ``bodies=True`` adds request headers and body, response body, traceback and logs;
-    ``sn.callback(id)`` gives one record whole.
+    ``styled=True`` returns it styled for reading (failures tinted); ``sn.callback(id)`` gives
+    one record whole.
     """
     from .journal.views import callbacks_frame
+    from .journal.views import styled as style
 
-    return callbacks_frame(SESSION.journal, kind=kind, call_id=call_id, bodies=bodies)
+    frame = callbacks_frame(SESSION.journal, kind=kind, call_id=call_id, bodies=bodies)
+    return style(frame) if styled else frame
 
 
 def callback(record_id: int) -> dict[str, Any]:
@@ -360,9 +365,10 @@ def export_callbacks(path: str | Path, call_id: str | None = None) -> Path:
 def load_callbacks(path: str | Path) -> pd.DataFrame:
     """Add the callbacks in ``path`` to this journal (to replay them here); returns them."""
     from .journal.files import load_callbacks as read
+    from .journal.views import callbacks_frame
 
     ids = read(SESSION.journal, path)
-    frame = callbacks()
+    frame = callbacks_frame(SESSION.journal)
     return frame.loc[frame.index.isin(ids)]
 
 

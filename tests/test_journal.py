@@ -121,3 +121,17 @@ def test_empty_journal_views(tmp_path: Path) -> None:
     assert callbacks_frame(journal).empty
     assert calls_frame(journal).empty
     journal.close()
+
+
+def test_styled_frame_tints_failures(tmp_path: Path) -> None:
+    from sinch_nb.journal.views import styled
+
+    journal = Journal(tmp_path / "j.db")
+    journal.append(record("ice", "c1", status=200, outcome="ok", latency_ms=1.25))
+    journal.append(record("ice", "c2", status=200, outcome="fallback", latency_ms=2.0))
+    styler = styled(callbacks_frame(journal))
+    html = styler.to_html()
+    tinted = {row for (row, _), css in styler._compute().ctx.items() if ("background-color", "#ffebe9") in css}
+    assert tinted == {1}  # the fallback row only
+    assert "1.2 ms" in html
+    journal.close()

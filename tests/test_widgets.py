@@ -147,3 +147,34 @@ def test_re_running_monitor_replaces_the_old_one(sn: Any) -> None:
 def _no_server_left(sn: Any) -> Any:
     yield
     sn.stop()
+
+
+def test_without_widgets_the_same_rows_show_as_text_and_html(sn: Any) -> None:
+    @sn.ice
+    def on_ice(context: Any, event: Any) -> Any:
+        return svaml.ice().say("Hi").hangup()
+
+    sn.dial("+15551230000", "+1666")
+    monitor = sn.monitor()
+    try:
+        bundle = monitor._repr_mimebundle_()
+        assert "application/vnd.jupyter.widget-view+json" in bundle
+        assert "+15551230000" in bundle["text/plain"] and "<pre>" in bundle["text/html"]
+    finally:
+        monitor.close()
+    pad = sn.dialpad(timeout=60)
+    pad.call_button.click()
+    assert "Hi" in pad._repr_mimebundle_()["text/plain"]
+
+
+def test_svaml_and_events_render_as_a_call_script() -> None:
+    from conftest import payload
+
+    from sinch_nb.functions.events import parse_event
+
+    answer = svaml.ice().say("Welcome").run_menu(svaml.menu("main").prompt("Press 1").option("1", "return(sales)"))
+    script = answer._repr_html_()
+    assert "Say: Welcome" in script and "Menu main: Press 1" in script and "1 → return(sales)" in script
+    assert "{" not in script  # a script, not raw JSON
+    event = parse_event(payload("voice-pie"))._repr_html_()
+    assert "PIE callback" in event and "confirm: sequence 1452" in event

@@ -142,6 +142,31 @@ class VoiceEvent(View):
         """When Sinch sent the callback, as an aware datetime."""
         return _timestamp(self.raw.get("timestamp"))
 
+    def _repr_html_(self) -> str:
+        raw = self.raw
+        to = raw.get("to") if isinstance(raw.get("to"), Mapping) else {}
+        menu = raw.get("menuResult") if isinstance(raw.get("menuResult"), Mapping) else {}
+        fields = {
+            "call": self.call_id,
+            "from": raw.get("cli") or raw.get("from"),
+            "to": to.get("endpoint"),
+            "menu": f"{menu.get('menuId')}: {menu.get('type')} {menu.get('value') or ''}" if menu else None,
+            "reason": raw.get("reason"),
+            "result": raw.get("result"),
+            "type": raw.get("type"),
+            "time": raw.get("timestamp"),
+        }
+        return _event_html(f"{self.kind.upper()} callback", fields)
+
+
+def _event_html(title: str, fields: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><td style='text-align:left'>{k}</td><td style='text-align:left'>{str(v).replace('<', '&lt;')}</td></tr>"
+        for k, v in fields.items()
+        if v not in (None, "")
+    )
+    return f"<b>{title}</b><table>{rows}</table>"
+
 
 class IceEvent(VoiceEvent):
     """Incoming Call Event: a call reached the Voice App."""

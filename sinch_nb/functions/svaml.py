@@ -496,6 +496,11 @@ class SvamlBuilder:
             out["action"] = dict(self._action)
         return out
 
+    def _repr_html_(self) -> str:
+        from .script import script_html
+
+        return script_html(self.build(), f"{self.event.upper()} answer")
+
     def __repr__(self) -> str:
         steps = [item["name"] for item in self._instructions]
         action = self._action["name"] if self._action else "no action"

@@ -101,3 +101,17 @@ def calls_frame(journal: Journal) -> pd.DataFrame:
     return summary[
         ["first_seen", "last_seen", "callbacks", "kinds", "menu_path", "reason", "result", "errors", "simulated"]
     ]
+
+
+def styled(frame: pd.DataFrame) -> Any:
+    """A callbacks frame for reading: failed rows tinted, latency in ms, times to the millisecond."""
+
+    def tint(row: pd.Series) -> list[str]:
+        failed = str(row.get("outcome")) in ("fallback", "error", "rejected") or (row.get("status") or 0) >= 400
+        return ["background-color: #ffebe9" if failed else ""] * len(row)
+
+    formats: dict[str, Any] = {
+        "latency_ms": "{:.1f} ms",
+        "time": lambda t: t.strftime("%H:%M:%S.%f")[:-3] if t is not None else "",
+    }
+    return frame.style.apply(tint, axis=1).format({k: v for k, v in formats.items() if k in frame}, na_rep="")

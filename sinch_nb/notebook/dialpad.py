@@ -62,7 +62,11 @@ class Dialpad:
         self.widget.add_class("sinch-nb-dialpad")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        fallback = {
+            "text/plain": self.text() or "dial pad: widgets do not render here; use sn.dial(cli, to, press=[...])",
+            "text/html": self.transcript.value or "<i>dial pad: widgets do not render here; use sn.dial()</i>",
+        }
+        return {**(self.widget._repr_mimebundle_(**kwargs) or {}), **fallback}
 
     # Actions --------------------------------------------------------------
 

@@ -109,7 +109,10 @@ class Monitor:
             threading.Thread(target=self._poll, args=(poll,), name="sinch_nb-monitor", daemon=True).start()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        # Frontends without widgets (nbconvert, terminal IPython) get the same rows as text and HTML.
+        rows = "\n".join(self.labels()) or "no callbacks yet"
+        fallback = {"text/plain": rows, "text/html": f"<pre>{html.escape(rows)}</pre>"}
+        return {**(self.widget._repr_mimebundle_(**kwargs) or {}), **fallback}
 
     def close(self) -> None:
         """Stop following the journal and close the widgets."""

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ..contract.signing import voice_signing_headers
+from ..functions.script import action_line, prompt_text
 from . import HANGUP
-from .script import action_line, prompt_text
 
 if TYPE_CHECKING:
     import pandas as pd

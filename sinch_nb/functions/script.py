@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["action_line", "prompt_text"]
+__all__ = ["action_line", "prompt_text", "script_html", "script_lines"]
 
 _PROMPT = re.compile(r"#tts\[(.*?)\]|#ssml\[(.*?)\]|#href\[(.*?)\]|(https?://[^;\s]+)", re.S)
 _TAG = re.compile(r"<[^>]+>")
@@ -43,3 +43,35 @@ def action_line(action: dict[str, Any]) -> str:
         "runMenu": f"runs menu {action.get('mainMenu') or 'main'}",
     }
     return str(lines.get(name, name))
+
+
+def _escape(text: object) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def script_lines(answer: dict[str, Any]) -> list[str]:
+    """A SVAML answer as the lines of a call script: what is said, asked and done."""
+    lines = []
+    for item in answer.get("instructions", []):
+        name = item.get("name")
+        if name == "say":
+            lines.append(f"Say: {item.get('text', '')}")
+        elif name == "playFiles":
+            lines.append("Play: " + " ".join(prompt_text(i) for i in item.get("ids", [])))
+        elif name == "setCookie":
+            lines.append(f"Remember {item.get('key')} = {item.get('value')}")
+        else:
+            lines.append(name or "?")
+    action = answer.get("action")
+    if action:
+        lines.append(action_line(action)[:1].upper() + action_line(action)[1:])
+        for menu in action.get("menus", []) if action.get("name") == "runMenu" else []:
+            lines.append(f"  Menu {menu.get('id')}: {prompt_text(menu.get('mainPrompt'))}")
+            lines += [f"    {o.get('dtmf')} → {o.get('action')}" for o in menu.get("options", [])]
+    return lines
+
+
+def script_html(answer: dict[str, Any], title: str) -> str:
+    """``script_lines`` as a small HTML block for notebooks."""
+    rows = "".join(f"<div>{_escape(line).replace('  ', '&nbsp;&nbsp;')}</div>" for line in script_lines(answer))
+    return f"<div style='font-family:monospace'><b>{_escape(title)}</b>{rows}</div>"
