@@ -203,8 +203,14 @@ class Journal:
                 yield dict(row)
 
     def get(self, record_id: int) -> dict[str, Any] | None:
-        """One record by id."""
-        return next(self.rows("WHERE id = ?", (record_id,)), None)
+        """One record by id: from memory when recent, else from the file."""
+        for row in reversed(self.recent):
+            if row["id"] == record_id:
+                return dict(row)
+        with closing(self.connect()) as db:  # an older record is committed already: no flush needed
+            db.row_factory = sqlite3.Row
+            found = db.execute("SELECT * FROM callbacks WHERE id = ?", (record_id,)).fetchone()
+        return dict(found) if found is not None else next(self.rows("WHERE id = ?", (record_id,)), None)
 
     def count(self) -> int:
         """How many records the journal holds."""
