@@ -116,8 +116,15 @@ def test_dialpad_and_monitor_in_jupyterlab(lab: tuple[str, str]) -> None:
             expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached(
                 timeout=60_000
             )
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_text("Run All Cells", exact=True).click()
+            first_prompt = page.locator(".jp-InputArea-prompt").first
+            for _ in range(5):  # "Run All" is a no-op until the kernel session is connected: retry
+                page.get_by_role("menuitem", name="Run", exact=True).click()
+                page.get_by_text("Run All Cells", exact=True).click()
+                try:
+                    expect(first_prompt).to_contain_text("[1]", timeout=15_000)
+                    break
+                except AssertionError:
+                    continue
             dialpad = page.locator(".sinch-nb-dialpad")
             dialpad.wait_for(timeout=90_000)
             dialpad.get_by_role("button", name="Call").click()
