@@ -125,7 +125,7 @@ def test_to_pytest_writes_a_test_that_passes_now_and_fails_after_a_change(sn: An
     from sinch_nb.runtime.session import SESSION
 
     SESSION.registry.run_module("cell [1]", 'GREETING = "Hello"', "<m>")
-    from sinch_nb.runtime.registry import compile_cell
+    from sinch_nb.functions.cells import compile_cell
 
     body = "return svaml.ice().say(GREETING).run_menu(svaml.menu('main').prompt('Press 1').option('1', 'return(one)'))"
     SESSION.registry.register(

@@ -18,8 +18,8 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from .. import api
 from ..functions import routing
+from ..functions.cells import compile_cell
 from ..runtime.errors import ServerError
-from ..runtime.registry import compile_cell
 from ..runtime.session import SESSION
 from ..tunnel.base import TunnelError
 

@@ -22,10 +22,10 @@ from starlette.routing import request_response
 
 from ..contract import ContractError, signing, validate_answer, validate_callback
 from ..functions import routing
+from ..functions.answers import AnswerError, http_answer, svaml_answer
 from ..functions.context import FunctionConfig
 from ..functions.events import ConversationEvent, VoiceEvent, parse_event, voice_kind
-from ..functions.http import HttpRequest, HttpResponse
-from ..functions.svaml import SvamlBuilder
+from ..functions.http import HttpRequest
 from ..journal import Journal
 from .context import DevCache, DevContext, DevStorage
 from .registry import Handler, Registry
@@ -415,18 +415,10 @@ class CallbackApp:
 
     @staticmethod
     def _svaml(kind: str, result: Any) -> dict[str, Any]:
-        if isinstance(result, SvamlBuilder):
-            if result.event != kind:
-                raise HandlerError(
-                    f"the {kind.upper()} handler returned a {result.event.upper()} builder; "
-                    f"start it with svaml.{kind}()"
-                )
-            return result.build()
-        if isinstance(result, dict):
-            return result
-        raise HandlerError(
-            f"the {kind.upper()} handler returned {type(result).__name__}; return svaml.{kind}()... or a SVAML dict"
-        )
+        try:
+            return svaml_answer(kind, result)
+        except AnswerError as error:
+            raise HandlerError(str(error)) from None
 
     def _svaml_response(self, answer: dict[str, Any], record: dict[str, Any]) -> Response:
         action = answer.get("action") or {}
@@ -507,17 +499,5 @@ class CallbackApp:
 
 def _http_response(result: Any) -> Response:
     """A custom endpoint's return value as an HTTP response (Node's ``{statusCode, body}`` too)."""
-    status, headers = 200, None
-    if isinstance(result, HttpResponse):
-        status, headers, result = result.status_code, dict(result.headers), result.body
-    elif isinstance(result, dict) and "statusCode" in result:
-        status, headers, result = int(result["statusCode"]), result.get("headers"), result.get("body")
-    if isinstance(result, SvamlBuilder):
-        result = result.build()
-    if result is None:
-        return Response(status_code=204 if status == 200 else status, headers=headers)
-    if isinstance(result, bytes):
-        return Response(result, status_code=status, headers=headers, media_type="application/octet-stream")
-    if isinstance(result, str):
-        return Response(result, status_code=status, headers=headers, media_type="text/plain")
-    return Response(json.dumps(result), status_code=status, headers=headers, media_type="application/json")
+    status, headers, media_type, body = http_answer(result)
+    return Response(body, status_code=status, headers=headers or None, media_type=media_type)

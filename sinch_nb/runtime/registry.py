@@ -7,18 +7,16 @@ that changes from ``%%sinch ice`` to ``%%sinch pie`` gives up its ICE route.
 
 from __future__ import annotations
 
-import ast
 import inspect
 import linecache
-import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..functions import routing, svaml
 
-__all__ = ["Handler", "Registry", "compile_cell"]
+__all__ = ["Handler", "Registry"]
 
 
 @dataclass(frozen=True)
@@ -145,43 +143,3 @@ def _source_of(function: Callable[..., Any]) -> str:
         return inspect.getsource(function)
     except (OSError, TypeError):
         return ""
-
-
-def _has_await(tree: ast.Module) -> bool:
-    """Whether the cell awaits at its own level (not inside a nested function)."""
-    stack: list[ast.AST] = list(tree.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith):
-            return True
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
-    return False
-
-
-def compile_cell(body: str, params: tuple[str, ...], filename: str, namespace: Mapping[str, Any]) -> Callable[..., Any]:
-    """Turn a cell body into ``def handler(*params)``; a final bare expression is returned.
-
-    Uses ``async def`` when the body awaits. Line numbers match the cell, so a
-    traceback points at the cell's own lines.
-    """
-    tree = ast.parse(body, filename=filename)
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = tree.body[-1]
-        tree.body[-1] = ast.copy_location(ast.Return(value=last.value), last)
-    if not tree.body:
-        tree.body = [ast.Pass()]
-    arguments = ast.arguments(
-        posonlyargs=[], args=[ast.arg(arg=name) for name in params], kwonlyargs=[], kw_defaults=[], defaults=[]
-    )
-    factory = ast.AsyncFunctionDef if _has_await(tree) else ast.FunctionDef
-    extra: dict[str, Any] = {"type_params": []} if sys.version_info >= (3, 12) else {}
-    function = factory(name="handler", args=arguments, body=tree.body, decorator_list=[], returns=None, **extra)
-    module = ast.Module(body=[function], type_ignores=[])
-    ast.fix_missing_locations(module)
-    linecache.cache[filename] = (len(body), None, body.splitlines(True), filename)
-    scope: dict[str, Any] = {}
-    exec(compile(module, filename, "exec"), namespace, scope)  # type: ignore[arg-type]
-    handler: Callable[..., Any] = scope["handler"]
-    return handler

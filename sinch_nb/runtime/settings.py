@@ -7,17 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from ..contract.secret import Secret
+from ..functions.answers import DEFAULT_FALLBACK
 
 __all__ = ["DEFAULT_FALLBACK", "MiB", "Settings"]
 
 MiB = 1024 * 1024
-
-DEFAULT_FALLBACK: dict[str, Any] = {
-    "instructions": [
-        {"name": "say", "text": "Sorry, something went wrong. Please call again later.", "locale": "en-US"}
-    ],
-    "action": {"name": "hangup"},
-}
 
 
 @dataclass

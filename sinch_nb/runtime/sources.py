@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import textwrap
 from dataclasses import dataclass
 from typing import Any
 
-from .registry import Registry, compile_cell
+from ..functions.cells import build_handlers
+from .registry import Registry
 
 __all__ = ["HandlerSource", "handler_sources", "register_sources"]
 
@@ -40,23 +40,10 @@ def handler_sources(registry: Registry) -> tuple[list[str], list[HandlerSource]]
     return modules, handlers
 
 
-def _function_from_source(source: str, namespace: dict[str, Any]) -> Any:
-    tree = ast.parse(source)
-    function = next(n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
-    function.decorator_list = []  # @sn.ice and friends: registered below, not by the decorator
-    scope: dict[str, Any] = {}
-    exec(compile(ast.Module(body=[function], type_ignores=[]), f"<sinch {function.name}>", "exec"), namespace, scope)
-    return scope[function.name]
-
-
 def register_sources(registry: Registry, modules: list[str], handlers: list[dict[str, Any]]) -> None:
     """Rebuild handlers from ``handler_sources`` output in ``registry``."""
     for number, source in enumerate(modules):
         registry.run_module(f"module {number}", source, f"<sinch module {number}>")
+    built = build_handlers([], handlers, registry.namespace)
     for item in handlers:
-        if item["cell"]:
-            params = ("context", "request") if item["kind"] == "http" else ("context", "event")
-            function = compile_cell(item["source"], params, f"<sinch {item['key']}>", registry.namespace)
-        else:
-            function = _function_from_source(item["source"], registry.namespace)
-        registry.register(item["kind"], function, item["origin"], key=item["key"], source=item["source"])
+        registry.register(item["kind"], built[item["key"]], item["origin"], key=item["key"], source=item["source"])
