@@ -17,6 +17,7 @@ from .runtime.session import SESSION
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .deploy.export import Project
     from .notebook.dialpad import Dialpad
     from .notebook.monitor import Monitor
     from .platform.clients import Clients
@@ -44,6 +45,7 @@ __all__ = [
     "diff",
     "doctor",
     "explore",
+    "export",
     "export_callbacks",
     "handlers",
     "http",
@@ -471,3 +473,18 @@ def dialpad(cli: str = "+15551234567", to: str = "+15559876543", timeout: float 
         return http_transport(httpx.Client(base_url=server.url, timeout=30))
 
     return Dialpad(transport, cli=cli, to=to, call_options=_call_options(), timeout=timeout)
+
+
+# -- deploy -------------------------------------------------------------------------
+
+
+def export(path: str | Path, name: str, *, variables: dict[str, str] | None = None) -> Project:
+    """Write the notebook's handlers as a Sinch Function project (Node runtime, Pyodide inside) to ``path``."""
+    from .deploy.export import export_project
+    from .runtime.sources import handler_sources
+
+    modules, handlers = handler_sources(SESSION.registry)
+    merged = {**SESSION.settings.variables, **(variables or {})}
+    return export_project(
+        modules, [h.as_dict() for h in handlers], path, name, variables=merged, fallback=SESSION.settings.fallback
+    )

@@ -1,0 +1,222 @@
+"""``%sinch export``: the notebook's handlers as a Sinch Function project (Node runtime, Pyodide inside).
+
+The project holds ``sinch.json`` (name, runtime ``node``, variables; never a secret),
+``package.json`` (the Functions runtime package and ``pyodide``, pinned), ``function.js``
+(exports each handler under its Functions routing name), ``assets/`` (the handlers'
+sources in execution order, each marked with its cell, and the stdlib-only
+``sinch_nb.functions`` package), ``.env`` with secret names only, ``.gitignore`` and a README.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..functions import routing
+
+__all__ = ["PYODIDE_VERSION", "RUNTIME_VERSION", "ExportError", "Project", "export_project"]
+
+#: Pinned: the version these tests run; Pyodide 0.27 carries Python 3.12.
+PYODIDE_VERSION = "0.27.8"
+RUNTIME_VERSION = "^0.6.0"
+MAX_FILES, MAX_BYTES = 500, 25 * 1024 * 1024
+SECRET_NAMES = (
+    "PROJECT_ID",
+    "PROJECT_ID_API_KEY",
+    "PROJECT_ID_API_SECRET",
+    "VOICE_APPLICATION_KEY",
+    "VOICE_APPLICATION_SECRET",
+    "CONVERSATION_APP_ID",
+)
+_SHIPPED = {"sinch_nb", "sinch_nb.functions"}
+
+
+class ExportError(ValueError):
+    """The notebook cannot become a Function as it is; the message names the handler and the fix."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """An exported project: where it is, what it exports, its files."""
+
+    path: Path
+    name: str
+    exports: dict[str, list[str]]
+    files: list[Path]
+
+    def __repr__(self) -> str:
+        handlers = ", ".join(f"{name} ({', '.join(keys)})" for name, keys in self.exports.items())
+        return f"<Sinch Function project {self.name} at {self.path}: {handlers}; {len(self.files)} files>"
+
+
+def _imports(source: str) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return names
+
+
+def _check_imports(origin: str, what: str, source: str) -> None:
+    for name in _imports(source):
+        top = name.split(".")[0]
+        if top in sys.stdlib_module_names or name in _SHIPPED or name.startswith("sinch_nb.functions"):
+            continue
+        raise ExportError(
+            f"{what} ({origin}) imports {name}, which is neither standard library nor shipped with the Function: "
+            "use the standard library (urllib.request, json, …) or the context's clients (context.voice, …)"
+        )
+
+
+def _export_names(handlers: list[dict[str, Any]]) -> dict[str, list[str]]:
+    names: dict[str, list[str]] = defaultdict(list)
+    for handler in handlers:
+        names[routing.export_name(handler["key"])].append(handler["key"])
+    reserved = [n for n, keys in names.items() if n in routing.VOICE_KINDS and any(" " in k for k in keys)]
+    if reserved:
+        raise ExportError(f"a custom endpoint ends in /{reserved[0]}, a name the Functions runtime keeps for voice")
+    bad = [n for n in names if not n.isidentifier()]
+    if bad:
+        raise ExportError(f"the endpoint name {bad[0]!r} is not a JavaScript name: end the path with letters")
+    return dict(names)
+
+
+def _exports_js(names: dict[str, list[str]]) -> str:
+    lines, members = [], []
+    for name, keys in names.items():
+        if keys == [name] and name in routing.VOICE_KINDS:
+            lines.append(f"const {name} = voice({json.dumps(name)});")
+        elif keys == ["conversation"]:
+            lines.append("export const conversationWebhook = conversation;")
+        else:
+            table = ", ".join(f"{json.dumps(k.split(' ')[0])}: endpoint({json.dumps(k)})" for k in keys)
+            lines.append(
+                f"export async function {name}(context, request) {{\n"
+                f"  const byMethod = {{ {table} }};\n"
+                f'  const method = (request?.method ?? "{keys[0].split(" ")[0]}").toUpperCase();\n'
+                "  const handler = byMethod[method];\n"
+                "  if (handler) return handler(context, request);\n"
+                "  return { statusCode: 405, body: { error: `${method} not allowed` } };\n"
+                "}"
+            )
+        members.append(name)
+    lines.append(f"export default {{ {', '.join(members)} }};")
+    return "\n".join(lines) + "\n"
+
+
+def _package_files() -> dict[str, str]:
+    """The stdlib-only ``sinch_nb.functions`` package, and a two-line ``sinch_nb`` in front of it."""
+    files = {"sinch_nb/__init__.py": "from .functions import svaml  # noqa: F401\n"}
+    package = resources.files("sinch_nb.functions")
+    for item in sorted(package.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".py"):
+            files[f"sinch_nb/functions/{item.name}"] = item.read_text()
+    return files
+
+
+def export_project(
+    modules: list[str],
+    handlers: list[dict[str, Any]],
+    path: str | Path,
+    name: str,
+    *,
+    variables: dict[str, str] | None = None,
+    fallback: dict[str, Any] | None = None,
+    description: str = "Exported from a notebook by sinch_nb",
+) -> Project:
+    """Write the project to ``path`` from the notebook's module cells and handlers (``runtime.sources``)."""
+    if not handlers:
+        raise ExportError("no handlers to export: define one with %%sinch ice (or @sn.ice)")
+    for number, source in enumerate(modules):
+        _check_imports(f"module cell {number + 1}", "a module cell", source)
+    for handler in handlers:
+        _check_imports(handler["origin"], f"the {handler['key']} handler", handler["source"])
+    names = _export_names(handlers)
+    root = Path(path)
+    root.mkdir(parents=True, exist_ok=True)
+    previous = root / "sinch.json"
+    kept = json.loads(previous.read_text()) if previous.is_file() else {}
+    sinch_json = {
+        "name": name,
+        "runtime": "node",
+        "description": description,
+        "variables": dict(variables or {}),
+        **({"functionId": kept["functionId"]} if "functionId" in kept else {}),
+    }
+    files = _package_files()
+    manifest = {"python": sorted(files)}
+    sources = {
+        "modules": modules,
+        "handlers": handlers,
+        "fallback": fallback,
+    }
+    template = resources.files("sinch_nb.deploy").joinpath("templates/function.js").read_text()
+    entry = template.replace("__MANIFEST__", json.dumps(manifest)).replace("__EXPORTS__", _exports_js(names))
+    written = {
+        "sinch.json": json.dumps(sinch_json, indent=2) + "\n",
+        "package.json": json.dumps(
+            {
+                "name": name,
+                "version": "1.0.0",
+                "private": True,
+                "type": "module",
+                "main": "function.js",
+                "engines": {"node": ">=20"},
+                "dependencies": {"@sinch/functions-runtime": RUNTIME_VERSION, "pyodide": PYODIDE_VERSION},
+            },
+            indent=2,
+        )
+        + "\n",
+        "function.js": entry,
+        ".env": "".join(f"{key}=\n" for key in SECRET_NAMES),
+        ".gitignore": ".env\nnode_modules/\n",
+        "README.md": _readme(name, handlers),
+        "assets/handlers.json": json.dumps(sources, indent=2) + "\n",
+        "assets/handlers.py": _handlers_py(modules, handlers),
+        **{f"assets/{k}": v for k, v in files.items()},
+    }
+    paths = []
+    for relative, text in written.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        paths.append(target)
+    _check_limits(root)
+    return Project(root, name, names, paths)
+
+
+def _handlers_py(modules: list[str], handlers: list[dict[str, Any]]) -> str:
+    """The sources for reading, in execution order, each marked with where it came from."""
+    parts = ["# The notebook's handler sources, as exported by sinch_nb (the Function loads handlers.json).\n"]
+    parts += [f"\n# --- module cell {n + 1}\n{source}\n" for n, source in enumerate(modules)]
+    parts += [f"\n# --- {h['key']} handler, from {h['origin']}\n{h['source']}\n" for h in handlers]
+    return "".join(parts)
+
+
+def _readme(name: str, handlers: list[dict[str, Any]]) -> str:
+    rows = "\n".join(f"| `{h['key']}` | `{routing.export_name(h['key'])}` | {h['origin']} |" for h in handlers)
+    return (
+        f"# {name}\n\nA Sinch Function exported from a notebook by sinch_nb: the handlers are Python, run by "
+        "Pyodide inside the Node runtime.\n\n| route | export | from |\n| --- | --- | --- |\n"
+        f"{rows}\n\nDeploy with `sinch functions deploy` (fill `.env` first; it is never committed).\n"
+    )
+
+
+def _check_limits(root: Path) -> None:
+    files = [p for p in root.rglob("*") if p.is_file() and "node_modules" not in p.parts and p.name != ".env"]
+    size = sum(p.stat().st_size for p in files)
+    if len(files) > MAX_FILES or size > MAX_BYTES:
+        largest = sorted(files, key=lambda p: p.stat().st_size, reverse=True)[:3]
+        names = ", ".join(f"{p.relative_to(root)} ({p.stat().st_size // 1024} KiB)" for p in largest)
+        raise ExportError(
+            f"the project has {len(files)} files and {size // 1024} KiB; Sinch Functions take at most {MAX_FILES} "
+            f"files and 25 MB. Largest: {names}"
+        )

@@ -1,0 +1,80 @@
+// Runs an exported sinch_nb Function the way the Sinch Functions Node runtime calls it:
+// default-export voice handlers (context, data), named exports for the Conversation webhook and
+// custom endpoints (context, request), and a context with cache, storage, log, config, env,
+// assets, requestId and timestamp (reference/sinch-functions.md §2-3).
+// Usage: node deploy_harness.mjs <project>  — JSON lines in on stdin, JSON lines out.
+import { readFile, writeFile, mkdir, readdir, rm, stat } from "node:fs/promises";
+import { createInterface } from "node:readline";
+import { join, dirname } from "node:path";
+import { pathToFileURL } from "node:url";
+import { randomUUID } from "node:crypto";
+
+const project = process.argv[2];
+const sinchJson = JSON.parse(await readFile(join(project, "sinch.json"), "utf8"));
+const storageRoot = join(project, ".harness-storage");
+const entries = new Map();
+const logs = [];
+
+const cache = {
+  async set(key, value, ttl = 3600) { entries.set(key, { value: JSON.stringify(value), expires: Date.now() + ttl * 1000 }); },
+  async get(key) { const e = live(key); return e ? JSON.parse(e.value) : null; },
+  async has(key) { return !!live(key); },
+  async delete(key) { return entries.delete(key); },
+  async extend(key, seconds) { const e = live(key); if (!e) return false; e.expires += seconds * 1000; return true; },
+  async keys(pattern = "*") {
+    const regex = new RegExp("^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
+    return [...entries.keys()].filter((k) => live(k) && regex.test(k));
+  },
+  async getMany(keys) { const out = {}; for (const k of keys) { const e = live(k); if (e) out[k] = JSON.parse(e.value); } return out; },
+};
+function live(key) { const e = entries.get(key); if (e && e.expires <= Date.now()) { entries.delete(key); return null; } return e ?? null; }
+
+async function walk(dir) {
+  let out = [];
+  for (const name of await readdir(dir).catch(() => [])) {
+    const full = join(dir, name);
+    if ((await stat(full)).isDirectory()) out = out.concat(await walk(full)); else out.push(full);
+  }
+  return out;
+}
+const storage = {
+  async write(key, data) { const p = join(storageRoot, key); await mkdir(dirname(p), { recursive: true }); await writeFile(p, data); },
+  async read(key) { return readFile(join(storageRoot, key)); },
+  async list(prefix = "") { return (await walk(storageRoot)).map((p) => p.slice(storageRoot.length + 1)).filter((k) => k.startsWith(prefix)).sort(); },
+  async exists(key) { return stat(join(storageRoot, key)).then(() => true, () => false); },
+  async delete(key) { return rm(join(storageRoot, key)).then(() => true, () => false); },
+};
+const log = {
+  debug: (m) => logs.push(["debug", m]), info: (m) => logs.push(["info", m]),
+  warning: (m) => logs.push(["warning", m]), warn: (m) => logs.push(["warning", m]), error: (m) => logs.push(["error", m]),
+};
+function context() {
+  return {
+    cache, storage, log,
+    config: { functionName: sinchJson.name, projectId: "project-1", environment: "production", variables: sinchJson.variables ?? {} },
+    env: {},
+    database: join(project, "data", "function.db"),
+    requestId: randomUUID(),
+    timestamp: new Date().toISOString(),
+    assets: (name) => readFile(join(project, "assets", name), "utf8"),
+  };
+}
+
+const started = performance.now();
+const module = await import(pathToFileURL(join(project, "function.js")).href);
+const lines = createInterface({ input: process.stdin });
+let first = true;
+for await (const line of lines) {
+  if (!line.trim()) continue;
+  const call = JSON.parse(line);
+  const t0 = performance.now();
+  let result;
+  if (call.export in (module.default ?? {}) && ["ice", "ace", "pie", "dice", "notify"].includes(call.export)) {
+    result = await module.default[call.export](context(), call.data);
+  } else {
+    result = await module[call.export](context(), call.request);
+  }
+  const ms = performance.now() - t0;
+  process.stdout.write(JSON.stringify({ result: result ?? null, ms, cold_ms: first ? performance.now() - started : null, logs: logs.splice(0) }) + "\n");
+  first = false;
+}

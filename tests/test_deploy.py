@@ -1,0 +1,150 @@
+"""Export to a Sinch Function project, run it under Node with Pyodide, and require the notebook's answers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import payload
+
+from sinch_nb.deploy.export import PYODIDE_VERSION, ExportError
+from sinch_nb.functions.cells import compile_cell
+from sinch_nb.runtime.session import SESSION
+
+TESTS = Path(__file__).resolve().parent
+NODE_CACHE = TESTS / ".cache" / "node"
+
+ICE = """count = context.cache.get("calls", 0) + 1
+context.cache.set("calls", count)
+return (svaml.ice().say(f"{GREETING}, caller number {count}")
+        .run_menu(svaml.menu("main").prompt("Press 1 for sales, 2 for support")
+                  .option("1", "return(sales)").option("2", "return(support)")))"""
+PIE = """context.storage.write(f"choices/{event.call_id}.txt", event.menu_result.value or "none")
+choice = context.storage.read(f"choices/{event.call_id}.txt").decode()
+context.log.info("chose %s", choice)
+if choice == "sales":
+    return svaml.pie().say("Connecting you to sales").connect_pstn("+15550001111")
+return svaml.pie().say(f"You chose {choice}").hangup()"""
+
+
+def cell(kind: str, body: str, number: int, key: str | None = None) -> None:
+    params = ("context", "request") if kind == "http" else ("context", "event")
+    function = compile_cell(body, params, f"<sinch {kind} cell [{number}]>", SESSION.registry.namespace)
+    SESSION.registry.register(kind, function, f"cell [{number}]", key=key, source=body)
+
+
+@pytest.fixture(scope="module")
+def pyodide() -> Path:
+    """Pyodide from npm, installed once (the Functions runtime package is not on these registries)."""
+    if shutil.which("node") is None:
+        pytest.fail("node is needed for the deploy tests")
+    marker = NODE_CACHE / "node_modules" / "pyodide" / "package.json"
+    if not marker.is_file() or json.loads(marker.read_text())["version"] != PYODIDE_VERSION:
+        NODE_CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--prefix", str(NODE_CACHE), "--no-audit", "--no-fund", f"pyodide@{PYODIDE_VERSION}"],
+            check=True,
+            capture_output=True,
+        )
+    return NODE_CACHE / "node_modules"
+
+
+def run_function(project: Path, node_modules: Path, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    (project / "node_modules").mkdir(exist_ok=True)
+    link = project / "node_modules" / "pyodide"
+    if not link.exists():
+        link.symlink_to(node_modules / "pyodide", target_is_directory=True)
+    run = subprocess.run(
+        ["node", str(TESTS / "deploy_harness.mjs"), str(project)],
+        input="".join(json.dumps(c) + "\n" for c in calls),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    return [json.loads(line) for line in run.stdout.splitlines()]
+
+
+def notebook_handlers(sn: Any) -> None:
+    SESSION.registry.run_module("cell [1]", 'GREETING = "Welcome"', "<sinch module cell [1]>")
+    cell("ice", ICE, 2)
+    cell("pie", PIE, 3)
+    cell("dice", 'context.log.info("ended: %s", event.reason)', 4)
+    cell("conversation", "context.cache.set('last_text', event.text)", 5)
+    cell("http", "return {'calls': context.cache.get('calls', 0), 'method': request.method}", 6, key="GET /status")
+
+
+def test_export_writes_a_function_project(sn: Any, tmp_path: Path) -> None:
+    notebook_handlers(sn)
+    project = sn.export(tmp_path / "build" / "my-ivr", "my-ivr", variables={"COMPANY_NAME": "Acme"})
+    root = project.path
+    sinch_json = json.loads((root / "sinch.json").read_text())
+    assert sinch_json == {
+        "name": "my-ivr",
+        "runtime": "node",
+        "description": "Exported from a notebook by sinch_nb",
+        "variables": {"COMPANY_NAME": "Acme"},
+    }
+    package = json.loads((root / "package.json").read_text())
+    assert package["dependencies"] == {"@sinch/functions-runtime": "^0.6.0", "pyodide": PYODIDE_VERSION}
+    entry = (root / "function.js").read_text()
+    assert "export default { ice, pie, dice, conversationWebhook, status }" in entry
+    imports = [line for line in entry.splitlines() if line.startswith("import ")]
+    assert imports == ['import { loadPyodide } from "pyodide";']  # the Functions runtime package is not needed to load
+    assert (root / ".env").read_text().splitlines()[0] == "PROJECT_ID="
+    assert all(line.endswith("=") for line in (root / ".env").read_text().splitlines())
+    assert (root / ".gitignore").read_text().startswith(".env")
+    sources = (root / "assets" / "handlers.py").read_text()
+    assert sources.index("module cell 1") < sources.index("ice handler, from cell [2]") < sources.index("pie handler")
+    assert (root / "assets" / "sinch_nb" / "functions" / "svaml.py").is_file()
+    assert "| `GET /status` | `status` | cell [6] |" in (root / "README.md").read_text()
+
+
+def test_a_handler_importing_outside_the_standard_library_is_named_at_export(sn: Any, tmp_path: Path) -> None:
+    cell("ice", "import requests\nreturn svaml.ice().hangup()", 7)
+    with pytest.raises(ExportError, match=r"the ice handler \(cell \[7\]\) imports requests"):
+        sn.export(tmp_path / "x", "x")
+
+
+def test_the_exported_function_answers_as_the_notebook_did(sn: Any, tmp_path: Path, pyodide: Path) -> None:
+    notebook_handlers(sn)
+    sn.dial("+15551234567", "+15559876543", press=["1"])
+    sn.dial("+15551234567", "+15559876543", press=["2"])
+    server = sn.start()
+    import httpx
+
+    httpx.post(f"{server.url}/webhook/conversation", json=payload("conversation-message-inbound"))
+    httpx.get(f"{server.url}/status")
+    project = sn.export(tmp_path / "build", "parity").path
+    rows = [r for r in SESSION.journal.rows() if r["kind"] in ("ice", "ace", "pie", "dice", "conversation", "http")]
+    calls = []
+    for row in rows:
+        if row["kind"] == "conversation":
+            calls.append({"export": "conversationWebhook", "request": {"body": json.loads(row["request_body"])}})
+        elif row["kind"] == "http":
+            calls.append({"export": "status", "request": {"method": "GET", "query": {}, "headers": {}}})
+        elif row["kind"] == "ace":
+            calls.append({"export": "ace-missing"})
+        else:
+            calls.append({"export": row["kind"], "data": json.loads(row["request_body"])})
+    runnable = [(row, call) for row, call in zip(rows, calls, strict=True) if call["export"] != "ace-missing"]
+    answers = run_function(project, pyodide, [call for _, call in runnable])
+    for (row, _), answer in zip(runnable, answers, strict=True):
+        expected = json.loads(row["response_body"]) if row["response_body"] else None
+        got = answer["result"]
+        if row["kind"] == "http":
+            assert (got["statusCode"], got["body"]) == (row["status"], expected)
+        elif row["kind"] == "conversation":
+            assert got["statusCode"] == row["status"]
+        else:
+            assert got == expected, (row["kind"], row["id"])
+    ices = [a["result"] for (row, _), a in zip(runnable, answers, strict=True) if row["kind"] == "ice"]
+    texts = [ice["instructions"][0]["text"] for ice in ices]
+    assert texts == ["Welcome, caller number 1", "Welcome, caller number 2"]  # the cache carried across calls
+    assert answers[0]["cold_ms"] is not None
+    assert any(log == ["info", "chose sales"] for a in answers for log in a["logs"])
+    assert (project / ".harness-storage" / "choices").is_dir()
