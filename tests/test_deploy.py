@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import payload
 
-from sinch_nb.deploy.export import PYODIDE_VERSION, ExportError
+from sinch_nb.deployment.export import PYODIDE_VERSION, ExportError
 from sinch_nb.functions.cells import compile_cell
 from sinch_nb.runtime.session import SESSION
 
@@ -148,3 +148,109 @@ def test_the_exported_function_answers_as_the_notebook_did(sn: Any, tmp_path: Pa
     assert answers[0]["cold_ms"] is not None
     assert any(log == ["info", "chose sales"] for a in answers for log in a["logs"])
     assert (project / ".harness-storage" / "choices").is_dir()
+
+
+# -- deploy with the sinch CLI (a fake that checks the project) and the Operations API (a fake) --
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from fakes.sinch_api import FakeSinch
+
+    from sinch_nb.runtime.server import Server
+
+    fake = FakeSinch("app-key", "BeIukql3pTKJ8RGL5zo0DA==")
+    server = Server(fake.app())
+    server.start()
+    log = tmp_path / "cli.jsonl"
+    for key, value in {
+        "PATH": f"{TESTS / 'fakes'}:{__import__('os').environ['PATH']}",
+        "FAKE_SINCH_LOGGED_IN": "1",
+        "FAKE_SINCH_LOG": str(log),
+        "PROJECT_ID": "project-1",
+        "PROJECT_ID_API_KEY": "key-id",
+        "PROJECT_ID_API_SECRET": "key-secret",
+        "SINCH_AUTH_URL": server.url,
+        "SINCH_FUNCTIONS_URL": server.url,
+    }.items():
+        monkeypatch.setenv(key, value)
+    yield fake, log
+    server.stop()
+
+
+def test_deploy_runs_the_cli_then_follows_the_status_to_running(
+    sn: Any, platform: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake, log = platform
+    notebook_handlers(sn)
+    result = sn.deploy("my-ivr")
+    printed = capsys.readouterr().out
+    assert "Deployment Complete!" in printed and "Status: Building" in printed and "Status: Running" in printed
+    assert result["status"] == "Running" and result["url"].startswith("https://fn-01jkxf")
+    (call,) = [json.loads(line) for line in log.read_text().splitlines() if '"deploy"' in line]
+    assert call["argv"] == ["functions", "deploy", "--non-interactive", "--no-docs"]
+    assert call["cwd"].endswith("build/.my-ivr.next")
+    project = SESSION.settings.base_dir / "build" / "my-ivr"
+    function_id = json.loads((project / "sinch.json").read_text())["functionId"]
+    assert result["function_id"] == function_id
+
+    fake.log_events.append(
+        {
+            "timestamp": "2026-12-01T10:00:00Z",
+            "request": {"method": "POST", "path": "/ice", "body": {"event": "ice", "callid": "live-1", "cli": "+46"}},
+            "response": {"statusCode": 200, "body": {"action": {"name": "hangup"}}},
+            "durationMs": 3.5,
+            "console": ["hello from the function"],
+        }
+    )
+    rows = sn.logs("my-ivr")
+    assert rows["source"].astype(str).tolist() == ["deployed"]
+    assert rows["call_id"].tolist() == ["live-1"] and rows["kind"].astype(str).tolist() == ["ice"]
+    assert set(sn.callbacks()["source"].astype(str)) == {"deployed"}  # beside local ones when there are some
+
+
+def test_dry_run_lists_what_would_ship_without_running_the_cli(sn: Any, platform: Any) -> None:
+    _, log = platform
+    notebook_handlers(sn)
+    summary = sn.deploy("my-ivr", dry_run=True)
+    assert "function.js" in summary["files"] and "assets/handlers.json" in summary["files"]
+    assert "VOICE_APPLICATION_SECRET" in summary["secret_names"]
+    assert not log.exists()
+
+
+def test_a_failed_deploy_keeps_the_last_good_export(sn: Any, platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sinch_nb.deployment.cli import DeployError
+
+    notebook_handlers(sn)
+    sn.deploy("my-ivr")
+    project = SESSION.settings.base_dir / "build" / "my-ivr"
+    good = json.loads((project / "sinch.json").read_text())
+    monkeypatch.setenv("FAKE_SINCH_DEPLOY", "fail")
+    with pytest.raises(DeployError, match="Failed to deploy function: build failed"):
+        sn.deploy("my-ivr")
+    assert json.loads((project / "sinch.json").read_text()) == good
+    assert not (SESSION.settings.base_dir / "build" / ".my-ivr.next").exists()
+
+
+def test_deploy_errors_name_the_fix(sn: Any, platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sinch_nb.deployment.cli import DeployError
+
+    notebook_handlers(sn)
+    monkeypatch.setenv("FAKE_SINCH_LOGGED_IN", "0")
+    with pytest.raises(DeployError, match="sinch auth login"):
+        sn.deploy("my-ivr")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    with pytest.raises(DeployError, match="npm install -g @sinch/cli"):
+        sn.deploy("my-ivr")
+
+
+def test_no_secret_value_in_the_exported_project(sn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICE_APPLICATION_SECRET", "BeIukql3pTKJ8RGL5zo0DA==")
+    monkeypatch.setenv("PROJECT_ID_API_SECRET", "key-secret")
+    notebook_handlers(sn)
+    sn.start()  # credentials applied to the runtime, as in a live session
+    project = sn.export(tmp_path / "build", "secretless").path
+    for path in project.rglob("*"):
+        if path.is_file():
+            text = path.read_bytes()
+            assert b"BeIukql3pTKJ8RGL5zo0DA==" not in text and b"key-secret" not in text, path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .credentials import Lookup
 
-__all__ = ["auth_url", "conversation_url", "voice_management_url", "voice_url"]
+__all__ = ["auth_url", "conversation_url", "functions_url", "voice_management_url", "voice_url"]
 
 
 def _override(lookup: Lookup, name: str, default: str) -> str:
@@ -33,3 +33,8 @@ def conversation_url(lookup: Lookup) -> str:
 def auth_url(lookup: Lookup) -> str:
     """OAuth 2.0 token endpoint host: ``SINCH_AUTH_URL``."""
     return _override(lookup, "SINCH_AUTH_URL", "https://auth.sinch.com")
+
+
+def functions_url(lookup: Lookup) -> str:
+    """Functions Operations API (status, SSE logs): ``SINCH_FUNCTIONS_URL``."""
+    return _override(lookup, "SINCH_FUNCTIONS_URL", "https://functions.api.sinch.com")

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ class FakeSinch:
     callouts: list[dict[str, Any]] = field(default_factory=list)
     call_updates: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    #: Functions Operations API: status reads per function, and the log events it streams.
+    status_reads: dict[str, int] = field(default_factory=dict)
+    log_events: list[dict[str, Any]] = field(default_factory=list)
 
     def app(self) -> Starlette:
         return Starlette(
@@ -51,6 +55,8 @@ class FakeSinch:
                 Route("/v1/projects/{project}/apps/{app}/webhooks", self.list_webhooks, methods=["GET"]),
                 Route("/v1/projects/{project}/webhooks/{webhook}", self.delete_webhook, methods=["DELETE"]),
                 Route("/calling/v1/callouts", self.callout, methods=["POST"]),
+                Route("/v1/projects/{project}/functions/{function}/status", self.function_status, methods=["GET"]),
+                Route("/v1/projects/{project}/functions/{function}/logs/stream", self.function_logs, methods=["GET"]),
                 Route("/calling/v1/calls/id/{call}", self.update_call, methods=["PATCH"]),
                 Route("/v1/projects/{project}/messages:send", self.send_message, methods=["POST"]),
             ]
@@ -105,6 +111,21 @@ class FakeSinch:
             )
         self.messages.append(body)
         return JSONResponse({"accepted_time": "2026-12-01T10:00:00Z", "message_id": uuid.uuid4().hex.upper()[:26]})
+
+    async def function_status(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._refuse("no bearer token")
+        function = request.path_params["function"]
+        reads = self.status_reads[function] = self.status_reads.get(function, 0) + 1
+        status = "Building" if reads == 1 else ("Deploying" if reads == 2 else "Running")
+        url = f"https://fn-{function.lower()}.functions.sinch.com"
+        return JSONResponse({"functionId": function, "status": status, "error": None, "url": url})
+
+    async def function_logs(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return self._refuse("no bearer token")
+        lines = "".join(f"event: log\ndata: {json.dumps(event)}\n\n" for event in self.log_events)
+        return Response(lines, media_type="text/event-stream")
 
     async def token(self, request: Request) -> Response:
         expected = base64.b64encode(f"{self.key_id}:{self.key_secret}".encode()).decode()

@@ -158,7 +158,7 @@ def export_project(
         "handlers": handlers,
         "fallback": fallback,
     }
-    template = resources.files("sinch_nb.deploy").joinpath("templates/function.js").read_text()
+    template = resources.files("sinch_nb.deployment").joinpath("templates/function.js").read_text()
     entry = template.replace("__MANIFEST__", json.dumps(manifest)).replace("__EXPORTS__", _exports_js(names))
     written = {
         "sinch.json": json.dumps(sinch_json, indent=2) + "\n",
