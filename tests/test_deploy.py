@@ -254,3 +254,36 @@ def test_no_secret_value_in_the_exported_project(sn: Any, tmp_path: Path, monkey
         if path.is_file():
             text = path.read_bytes()
             assert b"BeIukql3pTKJ8RGL5zo0DA==" not in text and b"key-secret" not in text, path
+
+
+def test_a_notebook_run_by_nbclient_exports_a_function_with_the_same_answers(tmp_path: Path, pyodide: Path) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "%load_ext sinch_nb\nimport sinch_nb as sn\nfrom sinch_nb import svaml",
+        '%%sinch module\nimport json\nGREETING = "Welcome"',
+        f"%%sinch ice\n{ICE}",
+        f"%%sinch pie\n{PIE}",
+        '%%sinch dice\ncontext.log.info("ended: %s", event.reason)',
+        "%%sinch conversation\ncontext.cache.set('last_text', event.text)",
+        "%%sinch http GET /status\nreturn {'calls': context.cache.get('calls', 0)}",
+        'sn.dial("+15551234567", "+15559876543", press=["1"])\nsn.dial("+15551234567", "+15559876543", press=["2"])',
+        "%sinch export build/parity --name parity",
+        'sn.export_callbacks("calls.jsonl")',
+        "%sinch stop",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    rows = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
+    voice = [r for r in rows if r["kind"] in ("ice", "pie", "dice")]
+    answers = run_function(
+        tmp_path / "build" / "parity",
+        pyodide,
+        [{"export": r["kind"], "data": json.loads(r["request_body"])} for r in voice],
+    )
+    for row, answer in zip(voice, answers, strict=True):
+        assert answer["result"] == (json.loads(row["response_body"]) if row["response_body"] else None), row["id"]
+    assert len(voice) == 6

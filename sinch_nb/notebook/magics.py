@@ -28,7 +28,8 @@ __all__ = ["SinchMagics", "load"]
 CELL_USAGE = "%%sinch ice|ace|pie|dice|notify|conversation|module  or  %%sinch http METHOD /path"
 LINE_USAGE = (
     "%sinch start [--port N] [--host H] [--tunnel ngrok|cloudflared|none] [--url URL] [--no-link] [--insecure]"
-    " | stop | status | handlers | doctor"
+    " | stop | status | handlers | doctor | export PATH [--name N] | deploy [--name N] [--dry-run] [--private]"
+    " [--no-wait] | logs [--name N] [--follow]"
     " | secrets add NAME | secrets list | secrets delete NAME | help"
 )
 HELP = f"""sinch_nb magics
@@ -51,6 +52,11 @@ Lines:
                                        to skip); with VOICE_APPLICATION_SECRET known callbacks
                                        must be signed, --insecure accepts unsigned ones
   %sinch doctor                        what a public URL needs here, each failure with its fix
+  %sinch export PATH [--name N]        write the handlers as a Sinch Function project (Node + Pyodide)
+  %sinch deploy [--name N] [--dry-run] [--private] [--no-wait]
+                                       export to ./build/N and deploy with the sinch CLI, then
+                                       follow it to Running; --dry-run lists what would ship
+  %sinch logs [--name N] [--follow]    the deployed function's requests, into sn.callbacks()
   %sinch stop                          restore the Voice App, delete the webhook, close the
                                        tunnel, stop serving and free the port
   %sinch status                        running or not, URL, handlers, callbacks, last error
@@ -82,6 +88,17 @@ def _line_parser() -> _Parser:
     start.add_argument("--no-link", dest="link", action="store_false")
     for name in ("stop", "status", "handlers", "help", "doctor"):
         commands.add_parser(name, add_help=False)
+    export = commands.add_parser("export", add_help=False)
+    export.add_argument("path")
+    export.add_argument("--name", default=None)
+    deploy = commands.add_parser("deploy", add_help=False)
+    deploy.add_argument("--name", default=None)
+    deploy.add_argument("--dry-run", action="store_true")
+    deploy.add_argument("--private", action="store_true")
+    deploy.add_argument("--no-wait", dest="wait", action="store_false")
+    logs = commands.add_parser("logs", add_help=False)
+    logs.add_argument("--name", default=None)
+    logs.add_argument("--follow", action="store_true")
     secrets = commands.add_parser("secrets", add_help=False)
     secrets.add_argument("action", choices=["add", "list", "delete"])
     secrets.add_argument("name", nargs="?")
@@ -139,6 +156,8 @@ class SinchMagics(Magics):
             return _secrets(args.action, args.name)
         if args.command == "doctor":
             return api.doctor()
+        if args.command in ("export", "deploy", "logs"):
+            return _deployment(args)
         if args.command == "stop":
             print("runtime stopped; port freed" if api.stop() else "the runtime was not running")
             return None
@@ -195,6 +214,27 @@ def _routes_text(url: str) -> str:
     rows.append(f"  POST   {url}/{'':<21} Voice callbacks by their 'event' (also /voice)")
     rows.append(f"  GET    {url}/health{'':<15} liveness")
     return "\n".join(rows)
+
+
+def _deployment(args: argparse.Namespace) -> Any:
+    from ..deployment.cli import DeployError
+    from ..deployment.export import ExportError
+
+    try:
+        if args.command == "export":
+            project = api.export(args.path, args.name or SESSION.settings.function_name)
+            print(repr(project))
+            return None
+        if args.command == "deploy":
+            api.deploy(args.name, dry_run=args.dry_run, private=args.private, wait=args.wait)
+            return None
+        if args.follow:
+            api.logs(args.name, follow=True)
+            print("following the deployed function's logs into sn.callbacks(); %sinch stop does not end it")
+            return None
+        return api.logs(args.name)
+    except (ExportError, DeployError, KeyError) as error:
+        raise UsageError(str(error).strip("'\"")) from None
 
 
 def _signature_text() -> str:

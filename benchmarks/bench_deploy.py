@@ -1,0 +1,84 @@
+"""The exported Function's costs. Targets (issue 5): cold start (Pyodide load and handler import)
+<= 3 s; per-callback <= 2 ms p50 above a native JS handler answering the same SVAML; export of a
+20-handler notebook <= 1 s. Baselines, same run: a plain Node module answering the same SVAML
+through the same harness; the export of a 1-handler notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ICE_BODY, ROOT, report
+
+sys.path.insert(0, str(ROOT / "tests"))
+os.chdir(tempfile.mkdtemp())
+
+from test_deploy import NODE_CACHE, PYODIDE_VERSION, run_function  # noqa: E402
+
+import sinch_nb as sn  # noqa: E402
+from sinch_nb.functions.cells import compile_cell  # noqa: E402
+from sinch_nb.runtime.session import SESSION  # noqa: E402
+
+ICE = 'return svaml.ice().say(f"Welcome, caller {event.cli}").hangup()'
+N = 500
+
+
+def node_modules() -> Path:
+    import subprocess
+
+    marker = NODE_CACHE / "node_modules" / "pyodide" / "package.json"
+    if not marker.is_file():
+        NODE_CACHE.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--prefix", str(NODE_CACHE), f"pyodide@{PYODIDE_VERSION}"], check=True)
+    return NODE_CACHE / "node_modules"
+
+
+def register(count: int) -> None:
+    SESSION.registry.clear()
+    SESSION.registry.register(
+        "ice", compile_cell(ICE, ("context", "event"), "<ice>", SESSION.registry.namespace), "cell [1]", source=ICE
+    )
+    for n in range(count - 1):
+        body = f"return {{'n': {n}}}"
+        function = compile_cell(body, ("context", "request"), f"<e{n}>", SESSION.registry.namespace)
+        SESSION.registry.register("http", function, f"cell [{n + 2}]", key=f"GET /endpoint{n}", source=body)
+
+
+def main() -> None:
+    modules = node_modules()
+    data = json.loads(ICE_BODY)
+    register(1)
+    started = time.perf_counter()
+    one = sn.export(Path("build/one"), "one")
+    one_s = time.perf_counter() - started
+    register(20)
+    started = time.perf_counter()
+    sn.export(Path("build/twenty"), "twenty")
+    twenty_s = time.perf_counter() - started
+    report("export of a 20-handler notebook", twenty_s, "s", "<= 1", twenty_s <= 1, f"1 handler: {one_s:.3f} s")
+
+    answers = run_function(one.path, modules, [{"export": "ice", "data": data}] * N)
+    cold = answers[0]["cold_ms"] / 1000
+    ours = statistics.median(a["ms"] for a in answers[1:])
+    native = Path("build/native")
+    native.mkdir(parents=True)
+    (native / "sinch.json").write_text(json.dumps({"name": "native", "runtime": "node", "variables": {}}))
+    (native / "function.js").write_text(
+        "export default { async ice(context, data) { return { instructions: [{ name: 'say', "
+        "text: `Welcome, caller ${data.cli}` }], action: { name: 'hangup' } }; } };\n"
+    )
+    baseline = run_function(native, modules, [{"export": "ice", "data": data}] * N)
+    bare = statistics.median(a["ms"] for a in baseline[1:])
+    assert answers[-1]["result"] == baseline[-1]["result"], (answers[-1], baseline[-1])
+    report("cold start (Pyodide + handlers)", cold, "s", "<= 3", cold <= 3)
+    report("per callback above native JS, p50", ours - bare, "ms", "<= 2", ours - bare <= 2, f"native {bare:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
