@@ -524,8 +524,11 @@ def deploy(
         summary = {"name": name, "files": files, "variables": variables, "secret_names": secrets}
         print(f"Would deploy {name}: {len(files)} files, variables {sorted(variables)}, secrets {secrets}")
         return summary
+    from .notebook.progress import progress
+
+    show = progress(f"Deploying {name} with the sinch CLI")
     try:
-        result = deploy_project(staging, private=private, wait=wait)
+        result = deploy_project(staging, private=private, wait=wait, on_line=show)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -535,9 +538,9 @@ def deploy(
     summary = {"name": name, "function_id": result.function_id, "url": result.url, "status": result.status}
     api = _functions_api()
     if wait and api is not None and result.function_id:
-        state = api.wait(result.function_id, interval=1, on_status=lambda status: print(f"Status: {status}"))
+        state = api.wait(result.function_id, interval=1, on_status=lambda status: show(f"Status: {status}"))
         summary.update(status=state.get("status"), url=state.get("url") or result.url, error=state.get("error"))
-    print(f"URL: {summary['url']}")
+    show(f"URL: {summary['url']}")
     return summary
 
 

@@ -26,6 +26,9 @@ return (svaml.ice().say(f"{GREETING}, caller number {count}")
 PIE = """context.storage.write(f"choices/{event.call_id}.txt", event.menu_result.value or "none")
 choice = context.storage.read(f"choices/{event.call_id}.txt").decode()
 context.log.info("chose %s", choice)
+if context.storage.exists("last-choice.txt"):
+    context.log.info("the caller before chose %s", context.storage.read("last-choice.txt").decode())
+context.storage.write("last-choice.txt", choice)
 if choice == "sales":
     return svaml.pie().say("Connecting you to sales").connect_pstn("+15550001111")
 return svaml.pie().say(f"You chose {choice}").hangup()"""
@@ -147,6 +150,8 @@ def test_the_exported_function_answers_as_the_notebook_did(sn: Any, tmp_path: Pa
     assert texts == ["Welcome, caller number 1", "Welcome, caller number 2"]  # the cache carried across calls
     assert answers[0]["cold_ms"] is not None
     assert any(log == ["info", "chose sales"] for a in answers for log in a["logs"])
+    # an object stored by an earlier call is read back through Node's async storage
+    assert any(log == ["info", "the caller before chose sales"] for a in answers for log in a["logs"])
     assert (project / ".harness-storage" / "choices").is_dir()
 
 
@@ -287,3 +292,21 @@ def test_a_notebook_run_by_nbclient_exports_a_function_with_the_same_answers(tmp
     for row, answer in zip(voice, answers, strict=True):
         assert answer["result"] == (json.loads(row["response_body"]) if row["response_body"] else None), row["id"]
     assert len(voice) == 6
+
+
+def test_deploy_from_a_kernel_shows_a_progress_widget(tmp_path: Path) -> None:
+    from kernel import Kernel
+
+    env = {"PATH": f"{TESTS / 'fakes'}:{__import__('os').environ['PATH']}", "FAKE_SINCH_LOGGED_IN": "1"}
+    kernel = Kernel(tmp_path, env=env)
+    try:
+        kernel.run("%load_ext sinch_nb\nimport sinch_nb as sn\nfrom sinch_nb import svaml")
+        kernel.run("%%sinch ice\nreturn svaml.ice().hangup()")
+        deployed = kernel.run("%sinch deploy --name kernel-fn")
+        assert deployed.error is None, deployed.stderr
+        assert any("HTML" in r for r in deployed.results)  # the widget, not lines of text
+        assert (tmp_path / "build" / "kernel-fn" / "sinch.json").is_file()
+        dry = kernel.run("%sinch deploy --name kernel-fn --dry-run")
+        assert "Would deploy kernel-fn" in dry.stdout
+    finally:
+        kernel.shutdown()

@@ -60,11 +60,20 @@ class SnapshotCache:
         return {k: self._entries[k] for k in keys if k in self._entries}
 
 
-class BufferedStorage:
-    """Storage writes, applied by Node after the handler; reads see this call's writes."""
+class NeedStorage(Exception):  # noqa: N818 (a signal to Node, not an error)
+    """The handler read a stored object Node has not handed over yet: fetch it and run again."""
 
-    def __init__(self, known: list[str]) -> None:
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class BufferedStorage:
+    """Storage as the handler sees it: objects Node fetched, this call's writes (applied by Node afterwards)."""
+
+    def __init__(self, known: list[str], fetched: dict[str, str] | None = None) -> None:
         self.known = set(known)
+        self.fetched = {k: v.encode("latin-1") for k, v in (fetched or {}).items()}
         self.written: dict[str, bytes] = {}
         self.writes: list[list[Any]] = []
 
@@ -77,7 +86,11 @@ class BufferedStorage:
     def read(self, key: str) -> bytes:
         if key in self.written:
             return self.written[key]
-        raise KeyError(f"storage.read({key!r}) in a deployed Function reads only what this call wrote (for now)")
+        if key in self.fetched:
+            return self.fetched[key]
+        if key in self.known:
+            raise NeedStorage(key)  # Node fetches it (storage is async there) and runs the handler again
+        raise KeyError(f"no storage object {key!r}")
 
     def list(self, prefix: str = "") -> list[str]:
         return sorted(k for k in self.known if k.startswith(prefix))
@@ -118,7 +131,7 @@ class Context:
 
     def __init__(self, request: dict[str, Any]) -> None:
         self.cache = SnapshotCache(request.get("cache") or {})
-        self.storage = BufferedStorage(request.get("storage_keys") or [])
+        self.storage = BufferedStorage(request.get("storage_keys") or [], request.get("storage_objects"))
         self.log = Log()
         self.database = str(request.get("database") or "data/function.db")
         config = request.get("config") or {}
@@ -159,7 +172,10 @@ class Bridge:
         """One request in (JSON), one answer out (JSON): status, content type, body, and side effects."""
         request = json.loads(request_json)
         context = Context(request)
-        status, content_type, body, error = self._answer(request, context)
+        try:
+            status, content_type, body, error = self._answer(request, context)
+        except NeedStorage as need:  # nothing was applied: Node fetches the object and calls again
+            return json.dumps({"need_storage": need.key})
         return json.dumps(
             {
                 "status": status,
@@ -188,6 +204,8 @@ class Bridge:
             try:
                 status, _, content_type, raw = http_answer(handler(context, http))
                 return status, content_type, raw.decode("utf-8", errors="replace"), None
+            except NeedStorage:
+                raise
             except Exception:
                 return 500, "application/json", json.dumps({"error": "the handler failed"}), traceback.format_exc()
         payload = json.loads(request.get("body") or "{}")
@@ -205,6 +223,8 @@ class Bridge:
                 return 200, "application/json" if body else None, body, None
             answer = svaml_answer(kind, result)
             return 200, "application/json", json.dumps(answer), None
+        except NeedStorage:
+            raise
         except Exception:
             if kind in ("ice", "ace", "pie"):
                 return 200, "application/json", json.dumps(self.fallback), traceback.format_exc()
