@@ -488,7 +488,13 @@ def export(path: str | Path, name: str, *, variables: dict[str, str] | None = No
     modules, handlers = handler_sources(SESSION.registry)
     merged = {**SESSION.settings.variables, **(variables or {})}
     return export_project(
-        modules, [h.as_dict() for h in handlers], path, name, variables=merged, fallback=SESSION.settings.fallback
+        modules,
+        [h.as_dict() for h in handlers],
+        path,
+        name,
+        variables=merged,
+        fallback=SESSION.settings.fallback,
+        assets=SESSION.settings.base_dir / "assets",
     )
 
 

@@ -78,7 +78,15 @@ def notebook_handlers(sn: Any) -> None:
     cell("pie", PIE, 3)
     cell("dice", 'context.log.info("ended: %s", event.reason)', 4)
     cell("conversation", "context.cache.set('last_text', event.text)", 5)
-    cell("http", "return {'calls': context.cache.get('calls', 0), 'method': request.method}", 6, key="GET /status")
+    cell(
+        "http",
+        "return {'calls': context.cache.get('calls', 0), 'motd': context.assets('motd.txt')}",
+        6,
+        key="GET /status",
+    )
+    assets = SESSION.settings.base_dir / "assets"
+    assets.mkdir(exist_ok=True)
+    (assets / "motd.txt").write_text("Open 9-17")
 
 
 def test_export_writes_a_function_project(sn: Any, tmp_path: Path) -> None:
@@ -105,6 +113,14 @@ def test_export_writes_a_function_project(sn: Any, tmp_path: Path) -> None:
     assert sources.index("module cell 1") < sources.index("ice handler, from cell [2]") < sources.index("pie handler")
     assert (root / "assets" / "sinch_nb" / "functions" / "svaml.py").is_file()
     assert "| `GET /status` | `status` | cell [6] |" in (root / "README.md").read_text()
+    assert (root / "assets" / "motd.txt").read_text() == "Open 9-17"  # the notebook's own assets ship too
+
+
+def test_a_project_over_the_limits_is_refused_naming_the_largest_files(sn: Any, tmp_path: Path) -> None:
+    notebook_handlers(sn)
+    (SESSION.settings.base_dir / "assets" / "recording.txt").write_text("x" * (26 * 1024 * 1024))
+    with pytest.raises(ExportError, match=r"at most 500 files and 25 MB.*assets/recording.txt"):
+        sn.export(tmp_path / "big", "big")
 
 
 def test_a_handler_importing_outside_the_standard_library_is_named_at_export(sn: Any, tmp_path: Path) -> None:

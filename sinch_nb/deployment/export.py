@@ -131,6 +131,7 @@ def export_project(
     variables: dict[str, str] | None = None,
     fallback: dict[str, Any] | None = None,
     description: str = "Exported from a notebook by sinch_nb",
+    assets: Path | None = None,
 ) -> Project:
     """Write the project to ``path`` from the notebook's module cells and handlers (``runtime.sources``)."""
     if not handlers:
@@ -182,6 +183,7 @@ def export_project(
         "assets/handlers.json": json.dumps(sources, indent=2) + "\n",
         "assets/handlers.py": _handlers_py(modules, handlers),
         **{f"assets/{k}": v for k, v in files.items()},
+        **_notebook_assets(assets),
     }
     paths = []
     for relative, text in written.items():
@@ -191,6 +193,19 @@ def export_project(
         paths.append(target)
     _check_limits(root)
     return Project(root, name, names, paths)
+
+
+def _notebook_assets(folder: Path | None) -> dict[str, str]:
+    """The notebook's own ``assets/`` files, for ``context.assets(name)`` in the Function."""
+    if folder is None or not folder.is_dir():
+        return {}
+    found = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name in ("handlers.json", "handlers.py") or name.startswith("sinch_nb/"):
+            raise ExportError(f"assets/{name} would overwrite a file sinch_nb ships: rename it")
+        found[f"assets/{name}"] = path.read_text()
+    return found
 
 
 def _handlers_py(modules: list[str], handlers: list[dict[str, Any]]) -> str:

@@ -60,12 +60,15 @@ class SnapshotCache:
         return {k: self._entries[k] for k in keys if k in self._entries}
 
 
-class NeedStorage(Exception):  # noqa: N818 (a signal to Node, not an error)
-    """The handler read a stored object Node has not handed over yet: fetch it and run again."""
+class NeedFromNode(Exception):  # noqa: N818 (a signal to Node, not an error)
+    """The handler read something only Node can fetch (async there): a stored object or an asset.
 
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+    Nothing has been applied yet; Node fetches it and runs the handler again with it.
+    """
+
+    def __init__(self, what: str, key: str) -> None:
+        super().__init__(f"{what} {key}")
+        self.what, self.key = what, key
 
 
 class BufferedStorage:
@@ -89,7 +92,7 @@ class BufferedStorage:
         if key in self.fetched:
             return self.fetched[key]
         if key in self.known:
-            raise NeedStorage(key)  # Node fetches it (storage is async there) and runs the handler again
+            raise NeedFromNode("storage", key)  # Node fetches it (storage is async there) and runs the handler again
         raise KeyError(f"no storage object {key!r}")
 
     def list(self, prefix: str = "") -> list[str]:
@@ -149,7 +152,9 @@ class Context:
 
     def assets(self, name: str) -> str:
         if name not in self._assets:
-            raise FileNotFoundError(f"no asset {name!r}: put it in the project's assets/ folder")
+            raise NeedFromNode("asset", name)
+        if self._assets[name] is None:
+            raise FileNotFoundError(f"no asset {name!r}: put it in the notebook's assets/ folder before exporting")
         return str(self._assets[name])
 
 
@@ -174,8 +179,8 @@ class Bridge:
         context = Context(request)
         try:
             status, content_type, body, error = self._answer(request, context)
-        except NeedStorage as need:  # nothing was applied: Node fetches the object and calls again
-            return json.dumps({"need_storage": need.key})
+        except NeedFromNode as need:  # nothing was applied: Node fetches it and calls again
+            return json.dumps({"need": [need.what, need.key]})
         return json.dumps(
             {
                 "status": status,
@@ -204,7 +209,7 @@ class Bridge:
             try:
                 status, _, content_type, raw = http_answer(handler(context, http))
                 return status, content_type, raw.decode("utf-8", errors="replace"), None
-            except NeedStorage:
+            except NeedFromNode:
                 raise
             except Exception:
                 return 500, "application/json", json.dumps({"error": "the handler failed"}), traceback.format_exc()
@@ -223,7 +228,7 @@ class Bridge:
                 return 200, "application/json" if body else None, body, None
             answer = svaml_answer(kind, result)
             return 200, "application/json", json.dumps(answer), None
-        except NeedStorage:
+        except NeedFromNode:
             raise
         except Exception:
             if kind in ("ice", "ace", "pie"):

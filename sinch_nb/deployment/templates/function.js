@@ -68,15 +68,21 @@ async function run(context, request) {
   // Storage is async in Node and sync in the handler: a read of an object not handed over yet
   // stops the handler before anything is applied; fetch it and run the handler again.
   input.storage_objects = {};
+  input.assets = {};
   for (let round = 0; round < 20; round++) {
     const out = JSON.parse(handler.handle(JSON.stringify(input)));
-    if (out.need_storage === undefined) {
+    if (out.need === undefined) {
       await apply(context, out);
       return out;
     }
-    input.storage_objects[out.need_storage] = Buffer.from(await context.storage.read(out.need_storage)).toString("latin1");
+    const [what, key] = out.need;
+    if (what === "storage") {
+      input.storage_objects[key] = Buffer.from(await context.storage.read(key)).toString("latin1");
+    } else {
+      input.assets[key] = await context.assets(key).catch(() => null);
+    }
   }
-  throw new Error("a handler read more than 20 stored objects in one call");
+  throw new Error("a handler read more than 20 stored objects or assets in one call");
 }
 
 function voice(kind) {
