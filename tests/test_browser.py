@@ -91,6 +91,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
 
 
 def test_dialpad_and_monitor_in_jupyterlab(lab: tuple[str, str]) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     url, token = lab
@@ -117,14 +118,17 @@ def test_dialpad_and_monitor_in_jupyterlab(lab: tuple[str, str]) -> None:
                 timeout=60_000
             )
             first_prompt = page.locator(".jp-InputArea-prompt").first
-            for _ in range(5):  # "Run All" is a no-op until the kernel session is connected: retry
-                page.get_by_role("menuitem", name="Run", exact=True).click()
-                page.get_by_text("Run All Cells", exact=True).click()
+            for _ in range(6):  # "Run All" is a no-op until the kernel session is connected: retry
+                select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
                 try:
+                    if select.count() and select.is_visible():  # JupyterLab sometimes asks which kernel to start
+                        select.click(timeout=5_000)
+                    page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5_000)
+                    page.get_by_text("Run All Cells", exact=True).click(timeout=5_000)
                     expect(first_prompt).to_contain_text("[1]", timeout=15_000)
                     break
-                except AssertionError:
-                    continue
+                except (AssertionError, PlaywrightTimeout):
+                    page.keyboard.press("Escape")  # close a half-open menu before the next try
             dialpad = page.locator(".sinch-nb-dialpad")
             dialpad.wait_for(timeout=90_000)
             dialpad.get_by_role("button", name="Call").click()
