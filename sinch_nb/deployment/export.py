@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..functions import routing
+from ..platform.credentials import FUNCTION_ENV_NAMES
 
 __all__ = ["PYODIDE_VERSION", "RUNTIME_VERSION", "ExportError", "Project", "export_project"]
 
@@ -26,14 +27,6 @@ __all__ = ["PYODIDE_VERSION", "RUNTIME_VERSION", "ExportError", "Project", "expo
 PYODIDE_VERSION = "0.27.8"
 RUNTIME_VERSION = "^0.6.0"
 MAX_FILES, MAX_BYTES = 500, 25 * 1024 * 1024
-SECRET_NAMES = (
-    "PROJECT_ID",
-    "PROJECT_ID_API_KEY",
-    "PROJECT_ID_API_SECRET",
-    "VOICE_APPLICATION_KEY",
-    "VOICE_APPLICATION_SECRET",
-    "CONVERSATION_APP_ID",
-)
 _SHIPPED = {"sinch_nb", "sinch_nb.functions"}
 
 
@@ -177,7 +170,7 @@ def export_project(
         )
         + "\n",
         "function.js": entry,
-        ".env": "".join(f"{key}=\n" for key in SECRET_NAMES),
+        ".env": "".join(f"{key}=\n" for key in FUNCTION_ENV_NAMES),
         ".gitignore": ".env\nnode_modules/\n",
         "README.md": _readme(name, handlers),
         "assets/handlers.json": json.dumps(sources, indent=2) + "\n",

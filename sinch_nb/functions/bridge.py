@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import time
 import traceback
 import uuid
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 from . import routing, svaml
 from .answers import DEFAULT_FALLBACK, http_answer, svaml_answer
 from .cells import build_handlers
-from .context import DEFAULT_CACHE_TTL, FunctionConfig
+from .context import DEFAULT_CACHE_TTL, FunctionConfig, RequestLog
 from .events import parse_event
 from .http import HttpRequest
 
@@ -109,33 +108,13 @@ class BufferedStorage:
         return existed
 
 
-class Log:
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def _add(self, level: str, message: str, args: tuple[Any, ...]) -> None:
-        self.records.append({"level": level, "message": message % args if args else str(message), "time": time.time()})
-
-    def debug(self, message: str, *args: Any) -> None:
-        self._add("debug", message, args)
-
-    def info(self, message: str, *args: Any) -> None:
-        self._add("info", message, args)
-
-    def warning(self, message: str, *args: Any) -> None:
-        self._add("warning", message, args)
-
-    def error(self, message: str, *args: Any) -> None:
-        self._add("error", message, args)
-
-
 class Context:
     """``context`` in a deployed Function; the same members as the notebook's."""
 
     def __init__(self, request: dict[str, Any]) -> None:
         self.cache = SnapshotCache(request.get("cache") or {})
         self.storage = BufferedStorage(request.get("storage_keys") or [], request.get("storage_objects"))
-        self.log = Log()
+        self.log = RequestLog()
         self.database = str(request.get("database") or "data/function.db")
         config = request.get("config") or {}
         self.config = FunctionConfig(

@@ -6,6 +6,7 @@ the deployed Function with the Functions runtime. Standard library only.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -18,6 +19,7 @@ __all__ = [
     "FunctionLog",
     "FunctionStorage",
     "MissingVariableError",
+    "RequestLog",
 ]
 
 #: Seconds a cache entry lives unless ``ttl`` says otherwise.
@@ -57,6 +59,30 @@ class FunctionLog(Protocol):
     def info(self, message: str, *args: Any) -> None: ...
     def warning(self, message: str, *args: Any) -> None: ...
     def error(self, message: str, *args: Any) -> None: ...
+
+
+class RequestLog:
+    """``context.log``: records kept with the request (journal ``logs``), never printed."""
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def _add(self, level: str, message: str, args: tuple[Any, ...]) -> None:
+        text = message % args if args else str(message)
+        # Kept, not printed: the caller decides where records go (the journal, Node's log).
+        self.records.append({"level": level, "message": text, "time": time.time()})
+
+    def debug(self, message: str, *args: Any) -> None:
+        self._add("debug", message, args)
+
+    def info(self, message: str, *args: Any) -> None:
+        self._add("info", message, args)
+
+    def warning(self, message: str, *args: Any) -> None:
+        self._add("warning", message, args)
+
+    def error(self, message: str, *args: Any) -> None:
+        self._add("error", message, args)
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,18 @@ Lookup = Callable[[str], tuple[str | None, str | None]]
 SERVICE = "sinch_nb"
 _INDEX = "__names__"
 
-#: The names sinch_nb reads, as the Functions runtime and the ``sinch`` CLI spell them.
-KNOWN_NAMES = (
+#: What a Function's ``.env`` lists (values filled at deploy from the keychain, never exported).
+FUNCTION_ENV_NAMES = (
     "PROJECT_ID",
     "PROJECT_ID_API_KEY",
     "PROJECT_ID_API_SECRET",
     "VOICE_APPLICATION_KEY",
     "VOICE_APPLICATION_SECRET",
     "CONVERSATION_APP_ID",
+)
+#: The names sinch_nb reads, as the Functions runtime and the ``sinch`` CLI spell them.
+KNOWN_NAMES = (
+    *FUNCTION_ENV_NAMES,
     "CONVERSATION_REGION",
     "CONVERSATION_WEBHOOK_SECRET",
     "SMS_SERVICE_PLAN_ID",

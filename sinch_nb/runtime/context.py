@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..functions.context import DEFAULT_CACHE_TTL, FunctionConfig
+from ..functions.context import DEFAULT_CACHE_TTL, FunctionConfig, RequestLog
 
-__all__ = ["DevCache", "DevContext", "DevStorage", "RequestLog"]
+__all__ = ["DevCache", "DevContext", "DevStorage"]
 
 
 class DevCache:
@@ -131,30 +131,6 @@ class DevStorage:
             return False
         path.unlink()
         return True
-
-
-class RequestLog:
-    """``context.log``: records kept with the request (journal ``logs``), never printed."""
-
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def _add(self, level: str, message: str, args: tuple[Any, ...]) -> None:
-        text = message % args if args else str(message)
-        # Kept, not printed: the server thread never writes to a cell.
-        self.records.append({"level": level, "message": text, "time": time.time()})
-
-    def debug(self, message: str, *args: Any) -> None:
-        self._add("debug", message, args)
-
-    def info(self, message: str, *args: Any) -> None:
-        self._add("info", message, args)
-
-    def warning(self, message: str, *args: Any) -> None:
-        self._add("warning", message, args)
-
-    def error(self, message: str, *args: Any) -> None:
-        self._add("error", message, args)
 
 
 @dataclass
