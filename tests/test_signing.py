@@ -22,25 +22,12 @@ def body_of(vector: dict[str, Any]) -> bytes:
 @pytest.mark.parametrize("vector", VECTORS["voice_application_signed"], ids=lambda v: v["id"])
 def test_voice_vectors(vector: dict[str, Any]) -> None:
     request = vector["request"]
-    valid = signing.verify_voice_callback(
-        request["method"],
-        request["path"],
-        request["headers"],
-        body_of(vector),
-        vector["application_key"],
-        vector["application_secret"],
-    )
-    assert valid is vector["expected_valid"]
+    call = (request["method"], request["path"], request["headers"], body_of(vector))
+    credentials = (vector["application_key"], vector["application_secret"])
+    assert signing.verify_voice_callback(*call, *credentials) is vector["expected_valid"]
     if "expected_signature" in vector:
-        authorization = signing.sign_voice_callback(
-            request["method"],
-            request["path"],
-            request["headers"],
-            body_of(vector),
-            vector["application_key"],
-            vector["application_secret"],
-        )
-        assert authorization == f"Application {vector['application_key']}:{vector['expected_signature']}"
+        expected = f"Application {vector['application_key']}:{vector['expected_signature']}"
+        assert signing.sign_voice_callback(*call, *credentials) == expected
 
 
 @pytest.mark.parametrize("vector", VECTORS["voice_generator_only"], ids=lambda v: v["id"])
@@ -67,14 +54,8 @@ def test_voice_generator_vectors(vector: dict[str, Any]) -> None:
 def test_basic_scheme_is_refused(vector: dict[str, Any]) -> None:
     # Only the Node SDK accepts an un-encoded "Basic key:secret"; Java and .NET refuse it, and so do we.
     request = vector["request"]
-    assert not signing.verify_voice_callback(
-        request["method"],
-        request["path"],
-        request["headers"],
-        body_of(vector),
-        vector["application_key"],
-        vector["application_secret"],
-    )
+    call = (request["method"], request["path"], request["headers"], body_of(vector))
+    assert not signing.verify_voice_callback(*call, vector["application_key"], vector["application_secret"])
 
 
 @pytest.mark.parametrize("vector", VECTORS["conversation_webhook"], ids=lambda v: v["id"])
