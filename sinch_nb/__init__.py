@@ -20,30 +20,30 @@ from .api import (
     clients,
     configure,
     conversation,
-    deploy,
     dial,
-    dialpad,
     dice,
-    diff,
     doctor,
-    explore,
-    export,
-    export_callbacks,
     handlers,
     http,
     ice,
     last_error,
-    load_callbacks,
-    logs,
-    monitor,
     notify,
     pie,
-    replay,
     start,
     status,
     stop,
+)
+from .debug_api import (
+    dialpad,
+    diff,
+    explore,
+    export_callbacks,
+    load_callbacks,
+    monitor,
+    replay,
     to_pytest,
 )
+from .deploy_api import deploy, export, logs
 from .functions import svaml
 from .functions.svaml import SvamlError, SvamlWarning
 from .runtime.errors import PortInUseError, ServerError

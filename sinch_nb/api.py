@@ -17,18 +17,13 @@ from .runtime.session import SESSION
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .deployment.export import Project
-    from .notebook.dialpad import Dialpad
-    from .notebook.monitor import Monitor
     from .platform.clients import Clients
     from .platform.credentials import CredentialStore
     from .platform.linking import Linker
     from .runtime.app import ErrorReport
     from .runtime.registry import Handler
-    from .runtime.replay import Diff, Replay
     from .runtime.server import Server
     from .runtime.settings import Settings
-    from .simulate.explorer import Exploration
     from .tunnel.doctor import Doctor
 
 __all__ = [
@@ -39,29 +34,18 @@ __all__ = [
     "clients",
     "configure",
     "conversation",
-    "deploy",
     "dial",
-    "dialpad",
     "dice",
-    "diff",
     "doctor",
-    "explore",
-    "export",
-    "export_callbacks",
     "handlers",
     "http",
     "ice",
     "last_error",
-    "load_callbacks",
-    "logs",
-    "monitor",
     "notify",
     "pie",
-    "replay",
     "start",
     "status",
     "stop",
-    "to_pytest",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -287,7 +271,6 @@ def callbacks(
 
 def callback(record_id: int) -> dict[str, Any]:
     """One journaled request, every field (headers JSON-decoded); KeyError if there is none."""
-    import json
 
     row = SESSION.journal.get(record_id)
     if row is None:
@@ -324,278 +307,7 @@ def last_error() -> ErrorReport | None:
     return SESSION.last_error()
 
 
-# -- debugging: replay, diff, explore, files, tests ---------------------------
-
-
-def replay(record_id: int, body: Any = None) -> Replay:
-    """Send callback ``record_id`` again through the runtime (``body`` replaces its body); journaled as a replay."""
-    from .runtime.replay import replay as run_replay
-
-    return run_replay(SESSION, record_id, body)
-
-
-def diff(record_id: int) -> Diff:
-    """Replay callback ``record_id`` and compare today's answer with the one it got then."""
-    from .runtime.replay import diff as run_diff
-
-    return run_diff(SESSION, record_id)
-
-
-def _in_process() -> Callable[[str, bytes, dict[str, str]], tuple[int, bytes]]:
-    def send(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        result = SESSION.request("POST", path, headers, body)
-        return result.status, result.body
-
-    return send
-
-
-def explore(cli: str = "+15550000001", to: str = "+15550000002", max_depth: int = 5) -> Exploration:
-    """Every path through the call flow: each option, timeout and invalid input, recursively; loops found."""
-    from .simulate.explorer import explore as run_explore
-
-    settings = SESSION.settings
-    secret = settings.application_secret.reveal() if settings.application_secret else None
-    key = settings.application_key or "sinch-nb-simulator"
-    return run_explore(_in_process(), cli, to, max_depth=max_depth, application_key=key, application_secret=secret)
-
-
-def export_callbacks(path: str | Path, call_id: str | None = None) -> Path:
-    """Write the journal (or one call) to ``path``: ``.jsonl`` or ``.parquet``."""
-    from .journal.files import export_callbacks as write
-
-    return write(SESSION.journal, path, call_id)
-
-
-def load_callbacks(path: str | Path) -> pd.DataFrame:
-    """Add the callbacks in ``path`` to this journal (to replay them here); returns them."""
-    from .journal.files import load_callbacks as read
-    from .journal.views import callbacks_frame
-
-    ids = read(SESSION.journal, path)
-    frame = callbacks_frame(SESSION.journal)
-    return frame.loc[frame.index.isin(ids)]
-
-
-def to_pytest(call_id: str, path: str | Path) -> Path:
-    """Write a pytest file that replays call ``call_id`` and asserts today's answers."""
-    import pprint
-
-    from .runtime.sources import handler_sources
-
-    rows = [row for row in SESSION.journal.rows("WHERE call_id = ?", (call_id,)) if row["status"] is not None]
-    if not rows:
-        raise KeyError(f"no callbacks for call {call_id}; sn.calls() lists the calls")
-    modules, handlers = handler_sources(SESSION.registry)
-    captured = [
-        {
-            "id": row["id"],
-            "kind": row["kind"],
-            "method": row["method"],
-            "path": row["path"],
-            "body": row["request_body"],
-            "status": row["status"],
-            "answer": json.loads(row["response_body"]) if row["response_body"] else None,
-        }
-        for row in rows
-    ]
-    text = _PYTEST_TEMPLATE.format(
-        call_id=call_id,
-        modules=pprint.pformat(modules, width=100),
-        handlers=pprint.pformat([h.as_dict() for h in handlers], width=100, sort_dicts=False),
-        callbacks=pprint.pformat(captured, width=100, sort_dicts=False),
-    )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
-_PYTEST_TEMPLATE = '''"""Replays call {call_id} as sinch_nb captured it; fails when today's handlers answer differently.
-
-Generated by sinch_nb.to_pytest: regenerate it after an intended change.
-"""
-
-import pytest
-
-from sinch_nb.testing import CallReplayer
-
-MODULES = {modules}
-
-HANDLERS = {handlers}
-
-CALLBACKS = {callbacks}
-
-
-@pytest.fixture(scope="module")
-def replayer(tmp_path_factory):
-    replayer = CallReplayer(MODULES, HANDLERS, tmp_path_factory.mktemp("replay"))
-    yield replayer
-    replayer.close()
-
-
-@pytest.mark.parametrize("callback", CALLBACKS, ids=[f"{{c['id']}}-{{c['kind']}}" for c in CALLBACKS])
-def test_answer_is_unchanged(replayer, callback):
-    status, answer = replayer.send(callback)
-    assert status == callback["status"]
-    assert answer == callback["answer"]
-'''
-
-
-# -- widgets --------------------------------------------------------------------
-
-_MONITOR: Monitor | None = None
-
-
-def monitor() -> Monitor:
-    """The live callback monitor (re-running the cell replaces the previous one)."""
-    from .notebook.monitor import Monitor
-
-    global _MONITOR
-    if _MONITOR is not None:
-        _MONITOR.close()
-    _MONITOR = Monitor(SESSION)
-    return _MONITOR
-
-
 def _call_options() -> dict[str, Any]:
     settings = SESSION.settings
     secret = settings.application_secret.reveal() if settings.application_secret else None
     return {"application_key": settings.application_key or "sinch-nb-simulator", "application_secret": secret}
-
-
-def dialpad(cli: str = "+15551234567", to: str = "+15559876543", timeout: float | None = None) -> Dialpad:
-    """A softphone: Call, press keys, hear the answers, Hang up (over real HTTP to the runtime)."""
-    import httpx
-
-    from .notebook.dialpad import Dialpad
-    from .simulate.caller import http_transport
-
-    def transport() -> Callable[[str, bytes, dict[str, str]], tuple[int, bytes]]:
-        server = SESSION.server if SESSION.server and SESSION.server.running else SESSION.start()
-        return http_transport(httpx.Client(base_url=server.url, timeout=30))
-
-    return Dialpad(transport, cli=cli, to=to, call_options=_call_options(), timeout=timeout)
-
-
-# -- deploy -------------------------------------------------------------------------
-
-
-def export(path: str | Path, name: str, *, variables: dict[str, str] | None = None) -> Project:
-    """Write the notebook's handlers as a Sinch Function project (Node runtime, Pyodide inside) to ``path``."""
-    from .deployment.export import export_project
-    from .runtime.sources import handler_sources
-
-    modules, handlers = handler_sources(SESSION.registry)
-    merged = {**SESSION.settings.variables, **(variables or {})}
-    return export_project(
-        modules,
-        [h.as_dict() for h in handlers],
-        path,
-        name,
-        variables=merged,
-        fallback=SESSION.settings.fallback,
-        assets=SESSION.settings.base_dir / "assets",
-    )
-
-
-def _build_dir(name: str) -> Path:
-    return SESSION.settings.base_dir / "build" / name
-
-
-def deploy(
-    name: str | None = None, *, dry_run: bool = False, private: bool = False, wait: bool = True
-) -> dict[str, Any]:
-    """Export to ``./build/<name>`` and deploy it with the ``sinch`` CLI, then follow it to Running.
-
-    ``dry_run`` lists what would ship (files, variables, secret names) and stops there. A failed
-    deploy leaves the last good export, and its ``functionId``, as they were.
-    """
-    import shutil
-
-    from .deployment.cli import deploy_project
-
-    name = name or SESSION.settings.function_name
-    final, staging = _build_dir(name), _build_dir(f".{name}.next")
-    if staging.exists():
-        shutil.rmtree(staging)
-    if (final / "sinch.json").is_file():
-        staging.mkdir(parents=True)
-        shutil.copy(final / "sinch.json", staging / "sinch.json")  # keeps the functionId
-    project = export(staging, name)
-    if dry_run:
-        files = sorted(str(p.relative_to(staging)) for p in project.files)
-        secrets = [line.rstrip("=") for line in (staging / ".env").read_text().splitlines()]
-        variables = json.loads((staging / "sinch.json").read_text())["variables"]
-        shutil.rmtree(staging)
-        summary = {"name": name, "files": files, "variables": variables, "secret_names": secrets}
-        print(f"Would deploy {name}: {len(files)} files, variables {sorted(variables)}, secrets {secrets}")
-        return summary
-    from .notebook.progress import progress
-
-    show = progress(f"Deploying {name} with the sinch CLI")
-    try:
-        result = deploy_project(staging, private=private, wait=wait, on_line=show)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if final.exists():
-        shutil.rmtree(final)
-    staging.rename(final)
-    summary = {"name": name, "function_id": result.function_id, "url": result.url, "status": result.status}
-    api = _functions_api()
-    if wait and api is not None and result.function_id:
-        state = api.wait(result.function_id, interval=1, on_status=lambda status: show(f"Status: {status}"))
-        summary.update(status=state.get("status"), url=state.get("url") or result.url, error=state.get("error"))
-    show(f"URL: {summary['url']}")
-    return summary
-
-
-def _functions_api() -> Any:
-    from .platform import hosts
-    from .platform.functions_api import FunctionsApi
-    from .platform.oauth import TokenSource
-
-    store = _store()
-    found = store.credentials()
-    if not (found.project_id and found.key_id and found.key_secret):
-        return None
-    tokens = TokenSource(hosts.auth_url(store.lookup), found.key_id, found.key_secret)
-    return FunctionsApi(hosts.functions_url(store.lookup), found.project_id, tokens)
-
-
-def logs(name: str | None = None, *, follow: bool = False) -> Any:
-    """The deployed function's request logs, into the journal as rows with ``source`` = deployed.
-
-    Without ``follow`` it reads what the stream holds and returns those rows; with ``follow`` it
-    keeps reading in the background and returns a handle whose ``stop()`` ends it.
-    """
-    import threading
-
-    from .journal.views import callbacks_frame
-    from .platform.functions_api import log_record
-
-    name = name or SESSION.settings.function_name
-    config = _build_dir(name) / "sinch.json"
-    if not config.is_file() or "functionId" not in json.loads(config.read_text()):
-        raise KeyError(f"no deployed function {name}: %sinch deploy first")
-    function_id = json.loads(config.read_text())["functionId"]
-    api = _functions_api()
-    if api is None:
-        raise KeyError("reading logs needs PROJECT_ID, PROJECT_ID_API_KEY and PROJECT_ID_API_SECRET")
-
-    def read() -> list[int]:
-        return [SESSION.journal.append(log_record(event)) for event in api.logs(function_id)]
-
-    if follow:
-        stop = threading.Event()
-
-        def loop() -> None:
-            while not stop.is_set():
-                read()
-                stop.wait(2)
-
-        threading.Thread(target=loop, name="sinch_nb-logs", daemon=True).start()
-        return stop
-    ids = read()
-    frame = callbacks_frame(SESSION.journal)
-    return frame.loc[frame.index.isin(ids)]

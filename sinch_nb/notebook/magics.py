@@ -16,7 +16,7 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from .. import api
+from .. import api, deploy_api
 from ..functions import routing
 from ..functions.cells import compile_cell
 from ..runtime.errors import ServerError
@@ -222,17 +222,17 @@ def _deployment(args: argparse.Namespace) -> Any:
 
     try:
         if args.command == "export":
-            project = api.export(args.path, args.name or SESSION.settings.function_name)
+            project = deploy_api.export(args.path, args.name or SESSION.settings.function_name)
             print(repr(project))
             return None
         if args.command == "deploy":
-            api.deploy(args.name, dry_run=args.dry_run, private=args.private, wait=args.wait)
+            deploy_api.deploy(args.name, dry_run=args.dry_run, private=args.private, wait=args.wait)
             return None
         if args.follow:
-            api.logs(args.name, follow=True)
+            deploy_api.logs(args.name, follow=True)
             print("following the deployed function's logs into sn.callbacks(); %sinch stop does not end it")
             return None
-        return api.logs(args.name)
+        return deploy_api.logs(args.name)
     except (ExportError, DeployError, KeyError) as error:
         raise UsageError(str(error).strip("'\"")) from None
 
