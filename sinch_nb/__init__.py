@@ -32,6 +32,7 @@ from .api import (
     start,
     status,
     stop,
+    text,
 )
 from .debug_api import (
     dialpad,
@@ -89,6 +90,7 @@ __all__ = [
     "status",
     "stop",
     "svaml",
+    "text",
     "to_pytest",
 ]
 

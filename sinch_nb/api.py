@@ -46,6 +46,7 @@ __all__ = [
     "start",
     "status",
     "stop",
+    "text",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -311,3 +312,18 @@ def _call_options() -> dict[str, Any]:
     settings = SESSION.settings
     secret = settings.application_secret.reveal() if settings.application_secret else None
     return {"application_key": settings.application_key or "sinch-nb-simulator", "application_secret": secret}
+
+
+def text(message: str, from_: str = "+15551234567", channel: str = "SMS") -> dict[str, Any]:
+    """A simulated contact sends ``message``: a MESSAGE_INBOUND webhook through the runtime; returns its record."""
+    import httpx
+
+    from .simulate.caller import http_transport
+    from .simulate.messages import inbound_message, send
+
+    server = SESSION.server if SESSION.server and SESSION.server.running else SESSION.start()
+    secret = SESSION.settings.conversation_secret
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        send(http_transport(client), inbound_message(message, from_, channel), secret.reveal() if secret else None)
+    SESSION.journal.flush()
+    return dict(SESSION.journal.recent[-1])

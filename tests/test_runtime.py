@@ -337,3 +337,16 @@ def test_callbacks_are_answered_while_the_main_thread_is_busy(session: Session, 
         sum(range(1000))
     caller.join(10)
     assert answered and answered[0] < busy_until
+
+
+def test_a_simulated_text_reaches_the_conversation_handler(sn: Any) -> None:
+    texts: list[str | None] = []
+    sn.conversation(lambda context, event: texts.append(event.text))
+    record = sn.text("Are you open?", from_="+15550001111", channel="WHATSAPP")
+    assert texts == ["Are you open?"]
+    assert (record["trigger"], record["cli"], record["destination"], record["status"]) == (
+        "MESSAGE_INBOUND",
+        "+15550001111",
+        "WHATSAPP",
+        200,
+    )
