@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 
-from ..contract.secret import Secret
-from ..contract.signing import voice_signing_headers
 from .errors import raise_for_status
+from .signed import ApplicationSignedClient
 
 __all__ = ["VoiceApplications"]
 
 
-class VoiceApplications:
+class VoiceApplications(ApplicationSignedClient):
     """``GET`` / ``POST /v1/configuration/callbacks/applications/{key}`` (reference/sinch-wire.md §5)."""
 
-    def __init__(
-        self, base_url: str, application_key: str, application_secret: Secret, client: httpx.Client | None = None
-    ) -> None:
-        self.base_url, self.key, self.secret = base_url, application_key, application_secret
-        self.client = client or httpx.Client(timeout=15)
-
     def _request(self, method: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        path = f"/v1/configuration/callbacks/applications/{self.key}"
-        content = json.dumps(body).encode() if body is not None else b""
-        headers = voice_signing_headers(method, path, content, self.key, self.secret.reveal())
-        return self.client.request(method, f"{self.base_url}{path}", content=content, headers=headers)
+        return self.signed(method, f"/v1/configuration/callbacks/applications/{self.key}", body)
 
     def callback_urls(self) -> dict[str, str | None]:
         """``{"primary": …, "fallback": …}`` as configured now."""

@@ -7,10 +7,9 @@ from typing import Any
 
 import httpx
 
-from ..contract.secret import Secret
-from ..contract.signing import voice_signing_headers
 from ..functions.svaml import SvamlBuilder
 from .errors import raise_for_status
+from .signed import ApplicationSignedClient
 
 __all__ = ["VoiceClient"]
 
@@ -25,22 +24,14 @@ def _destination(to: str, kind: str = "number") -> dict[str, str]:
     return {"type": kind, "endpoint": to}
 
 
-class VoiceClient:
+class VoiceClient(ApplicationSignedClient):
     """The Calling API at ``base_url`` (``https://calling.api.sinch.com`` or a regional host)."""
-
-    def __init__(
-        self, base_url: str, application_key: str, application_secret: Secret, client: httpx.Client | None = None
-    ) -> None:
-        self.base_url, self.key, self.secret = base_url, application_key, application_secret
-        self.client = client or httpx.Client(timeout=15)
 
     def __repr__(self) -> str:
         return f"<VoiceClient {self.base_url} app {self.key}>"
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
-        content = json.dumps(body).encode() if body is not None else b""
-        headers = voice_signing_headers(method, path, content, self.key, self.secret.reveal())
-        response = self.client.request(method, f"{self.base_url}{path}", content=content, headers=headers)
+        response = self.signed(method, path, body)
         raise_for_status(response, f"{method} {path}")
         return response
 
