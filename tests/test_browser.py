@@ -90,7 +90,8 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
     server.wait(20)
 
 
-def test_dialpad_and_monitor_in_jupyterlab(lab: tuple[str, str]) -> None:
+@pytest.mark.parametrize("frontend", ["lab/tree", "notebooks"], ids=["jupyterlab-4", "notebook-7"])
+def test_dialpad_and_monitor_in_the_browser(lab: tuple[str, str], frontend: str) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
@@ -112,7 +113,7 @@ def test_dialpad_and_monitor_in_jupyterlab(lab: tuple[str, str]) -> None:
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1800})
         try:
-            page.goto(f"{url}/lab/tree/browser.ipynb?token={token}")
+            page.goto(f"{url}/{frontend}/browser.ipynb?token={token}")
             page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
             expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached(
                 timeout=60_000
@@ -142,7 +143,7 @@ def test_dialpad_and_monitor_in_jupyterlab(lab: tuple[str, str]) -> None:
             expect(monitor.locator(".sinch-nb-rows option").first).to_contain_text("dice", timeout=30_000)
             expect(monitor.locator(".sinch-nb-rows option")).to_have_count(4)
             expect(monitor).to_contain_text("4 callbacks")
-            page.screenshot(path=str(artifacts / "browser-dialpad-monitor.png"), full_page=True)
+            page.screenshot(path=str(artifacts / f"browser-{frontend.split('/')[0]}.png"), full_page=True)
         except Exception:
             page.screenshot(path=str(artifacts / "browser-failure.png"), full_page=True)
             raise
