@@ -117,9 +117,7 @@ def _apply_credentials(insecure: bool) -> None:
         "conversation_secret": found.conversation_webhook_secret,
     }
     changes = {k: v for k, v in changes.items() if k not in SESSION.explicit}
-    explicit = set(SESSION.explicit)
-    SESSION.configure(insecure=insecure, **changes)
-    SESSION.explicit = explicit
+    SESSION.configure(found=True, insecure=insecure, **changes)
 
 
 def start(
@@ -170,9 +168,7 @@ def _link(public_url: str, store: CredentialStore) -> None:
     except (PlatformError, httpx.HTTPError) as error:
         messages = [f"Linking failed, the runtime keeps serving: {error}"]
     if _LINKER.webhook_secret is not None and "conversation_secret" not in SESSION.explicit:
-        explicit = set(SESSION.explicit)
-        SESSION.configure(conversation_secret=_LINKER.webhook_secret)
-        SESSION.explicit = explicit
+        SESSION.configure(found=True, conversation_secret=_LINKER.webhook_secret)
     for message in messages:
         print(message)
 

@@ -59,8 +59,12 @@ class Session:
                 self._app = CallbackApp(self.registry, self.journal, self.settings)
             return self._app
 
-    def configure(self, **changes: Any) -> Settings:
-        """Change runtime settings; ``journal=`` moves the journal (before the first callback)."""
+    def configure(self, *, found: bool = False, **changes: Any) -> Settings:
+        """Change runtime settings; ``journal=`` moves the journal (before the first callback).
+
+        ``found=True`` marks values sinch_nb found itself (credentials, a generated webhook secret):
+        unlike the user's own settings, later discoveries may replace them.
+        """
         with self._lock:
             if "journal" in changes:
                 path = changes.pop("journal")
@@ -75,7 +79,8 @@ class Session:
                 raise TypeError(
                     f"unknown setting {', '.join(sorted(unknown))}; settings are {', '.join(sorted(known))}"
                 )
-            self.explicit |= set(changes)
+            if not found:
+                self.explicit |= set(changes)
             if "fallback" in changes:
                 changes["fallback"] = _checked_fallback(changes["fallback"])
             if "base_dir" in changes:

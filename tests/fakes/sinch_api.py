@@ -67,12 +67,9 @@ class FakeSinch:
         return JSONResponse({"error": {"code": 401, "message": why, "status": "UNAUTHENTICATED"}}, status_code=401)
 
     async def voice_callbacks(self, request: Request) -> Response:
-        body = await request.body()
         if request.path_params["key"] != self.application_key:
             return JSONResponse({"errorCode": 40400, "message": "application not found"}, status_code=404)
-        if not signing.verify_voice_callback(
-            request.method, request.url.path, request.headers, body, self.application_key, self.application_secret
-        ):
+        if not await self._signed(request):
             return self._refuse("bad application signature")
         if request.method == "GET":
             return JSONResponse({"url": {k: v for k, v in self.callbacks.items() if v is not None}})
