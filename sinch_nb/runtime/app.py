@@ -11,14 +11,13 @@ import asyncio
 import json
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import request_response
 
 from ..contract import ContractError, signing, validate_answer, validate_callback
 from ..functions import routing
@@ -69,6 +68,39 @@ class ErrorReport:
             f"<b>Callback #{self.record_id}</b> ({html.escape(self.handler)}, {self.outcome}): "
             f"{html.escape(self.error)}<pre>{html.escape(self.traceback)}</pre>"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Incoming:
+    """What the pipeline reads of one request: straight from the ASGI scope, lower-case header names.
+
+    One endpoint serves every path (routing is Sinch's, ``functions.routing``), so a
+    Starlette ``Request`` and router would only add work per callback.
+    """
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    receive: Callable[[], Awaitable[dict[str, Any]]]
+
+    @classmethod
+    def from_scope(cls, scope: Any, receive: Callable[[], Awaitable[dict[str, Any]]]) -> _Incoming:
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        return cls(scope["method"], scope["path"], scope["query_string"].decode("latin-1"), headers, receive)
+
+
+def _body_once(body: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """An ASGI ``receive`` that hands over ``body`` in one message, then a disconnect."""
+    messages: list[dict[str, Any]] = [
+        {"type": "http.disconnect"},
+        {"type": "http.request", "body": body, "more_body": False},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop() if len(messages) > 1 else messages[0]
+
+    return receive
 
 
 class BadRequestError(Exception):
@@ -126,57 +158,38 @@ class CallbackApp:
         self.clients: Any = None
         self.on_record: Callable[[dict[str, Any]], None] | None = None
         self.executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="sinch_nb-handler")
-        # One endpoint for every path: routing is Sinch's (functions.routing), not a route table.
-        self._http = request_response(self.endpoint)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            await self._http(scope, receive, send)
+            response, _ = await self.endpoint(_Incoming.from_scope(scope, receive))
+            await response(scope, receive, send)
         elif scope["type"] == "websocket":  # not served (yet): refuse cleanly
             await send({"type": "websocket.close", "code": 1008})
 
     async def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> InProcessResponse:
         """One request through the whole pipeline without a socket (replay, the explorer)."""
         split = path.split("?", 1)
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        raw.append((b"content-length", str(len(body)).encode()))
-        scope: dict[str, Any] = {
-            "type": "http",
-            "method": method.upper(),
-            "path": split[0],
-            "raw_path": split[0].encode(),
-            "query_string": split[1].encode() if len(split) > 1 else b"",
-            "headers": raw,
-            "http_version": "1.1",
-            "scheme": "http",
-            "server": ("sinch_nb", 0),
-            "client": ("127.0.0.1", 0),
-            "root_path": "",
-        }
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        request = Request(scope, receive)
-        response = await self.endpoint(request)
-        return InProcessResponse(response.status_code, bytes(response.body), int(request.scope["sinch_nb.record_id"]))
+        incoming = _Incoming(
+            method.upper(),
+            split[0],
+            split[1] if len(split) > 1 else "",
+            {name.lower(): value for name, value in headers.items()},
+            _body_once(body),
+        )
+        response, record_id = await self.endpoint(incoming)
+        return InProcessResponse(response.status_code, bytes(response.body), record_id)
 
     # The pipeline ---------------------------------------------------------
 
-    async def endpoint(self, request: Request) -> Response:
-        """Answer one request and journal it."""
+    async def endpoint(self, request: _Incoming) -> tuple[Response, int]:
+        """Answer one request and journal it; returns the response and the record's id."""
         started = time.perf_counter()
-        headers = dict(request.headers)
+        headers = request.headers
         replay = headers.get(REPLAY_HEADER)
         record: dict[str, Any] = {
             "time": time.time(),
             "method": request.method,
-            "path": request.url.path,
+            "path": request.path,
             "request_headers": headers,
             "simulated": int(headers.get(SIMULATED_HEADER) == "1"),
             "replay_of": int(replay) if replay and replay.isdigit() else None,
@@ -185,7 +198,7 @@ class CallbackApp:
         try:
             body = await self._read_body(request)
             record["request_body"] = body.decode("utf-8", errors="replace")
-            resolution = routing.resolve(request.method, request.url.path, self.registry.custom_keys())
+            resolution = routing.resolve(request.method, request.path, self.registry.custom_keys())
             record["kind"] = resolution.kind
             if resolution.kind == "health":
                 response = self._health()
@@ -218,9 +231,9 @@ class CallbackApp:
         record["status"] = response.status_code
         record["latency_ms"] = (time.perf_counter() - started) * 1000
         if handler is not None:
-            record.update(handler=handler.label, handler_version=handler.version)
+            record["handler"] = handler.label
+            record["handler_version"] = handler.version
         record_id = self.journal.append(record)
-        request.scope["sinch_nb.record_id"] = record_id
         if record.get("traceback") or record.get("outcome") in ("fallback", "error"):
             self.last_error = ErrorReport(
                 record_id,
@@ -231,23 +244,29 @@ class CallbackApp:
             )
         if self.on_record is not None:
             self.on_record(record)
-        return response
+        return response, record_id
 
-    async def _read_body(self, request: Request) -> bytes:
+    async def _read_body(self, request: _Incoming) -> bytes:
         limit = self.settings.max_body
         declared = request.headers.get("content-length", "")
         too_large = BadRequestError(413, f"body over {limit} bytes; Sinch callbacks are far smaller")
         if declared.isdigit() and int(declared) > limit:
             raise too_large
         chunks, size = [], 0
-        async for chunk in request.stream():
+        while True:
+            message = await request.receive()
+            if message["type"] != "http.request":  # the client went away mid-body
+                break
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
                 raise too_large
             chunks.append(chunk)
-        return b"".join(chunks)
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    def _check_signature(self, request: Request, kind: str, body: bytes) -> str:
+    def _check_signature(self, request: _Incoming, kind: str, body: bytes) -> str:
         """``valid``, ``unsigned`` (accepted: no secret, or insecure) or ``unchecked``; raises when refused."""
         settings = self.settings
         headers = request.headers
@@ -269,7 +288,7 @@ class CallbackApp:
             valid = signing.verify_conversation_webhook(headers, body, secret.reveal())
         else:
             valid = signing.verify_voice_callback(
-                request.method, request.url.path, headers, body, settings.application_key or "", secret.reveal()
+                request.method, request.path, headers, body, settings.application_key or "", secret.reveal()
             )
         if not valid:
             raise SignatureError(
@@ -355,7 +374,8 @@ class CallbackApp:
         timeout = self.settings.handler_timeout
         try:
             if handler.is_async:
-                return await asyncio.wait_for(handler.function(*args), timeout)
+                async with asyncio.timeout(timeout):  # on this task: no task per call, as wait_for makes
+                    return await handler.function(*args)
             return await self._in_thread(handler.function, args, timeout)
         except TimeoutError:
             raise HandlerError(
@@ -472,14 +492,14 @@ class CallbackApp:
         handlers = [h.label for h in self.registry.handlers()]
         return JSONResponse({"status": "ok", "handlers": handlers})
 
-    async def _custom(self, request: Request, body: bytes, key: str, record: dict[str, Any]) -> Response:
+    async def _custom(self, request: _Incoming, body: bytes, key: str, record: dict[str, Any]) -> Response:
         handler = self.registry.get(key)
         if handler is None:  # unregistered between routing and here
-            raise routing.RouteNotFoundError(request.url.path, routing.fixed_routes())
+            raise routing.RouteNotFoundError(request.path, routing.fixed_routes())
         http_request = HttpRequest(
             method=request.method,
-            path=request.url.path,
-            query=dict(request.query_params),
+            path=request.path,
+            query=dict(parse_qsl(request.query, keep_blank_values=True)),
             headers=dict(request.headers),
             body=body,
         )
