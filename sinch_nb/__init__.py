@@ -44,7 +44,7 @@ from .debug_api import (
     replay,
     to_pytest,
 )
-from .deploy_api import deploy, export, logs
+from .deploy_api import deploy, export, logs, parity
 from .functions import svaml
 from .functions.svaml import SvamlError, SvamlWarning
 from .runtime.errors import PortInUseError, ServerError
@@ -84,6 +84,7 @@ __all__ = [
     "logs",
     "monitor",
     "notify",
+    "parity",
     "pie",
     "replay",
     "start",
@@ -96,8 +97,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``sn.voice``, ``sn.conversation``, ``sn.sms``, ``sn.numbers``: the clients handlers get, or None."""
-    if name in ("voice", "conversation", "sms", "numbers"):
+    """``sn.voice``, ``sn.sms``, ``sn.numbers``: the clients handlers get, or None.
+
+    (``sn.conversation`` is the decorator; its client is ``sn.clients().conversation``.)
+    """
+    if name in ("voice", "sms", "numbers"):
         return getattr(clients(), name)
     raise AttributeError(f"module 'sinch_nb' has no attribute {name!r}")
 

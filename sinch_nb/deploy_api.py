@@ -14,8 +14,9 @@ from .runtime.session import SESSION
 
 if TYPE_CHECKING:
     from .deployment.export import Project
+    from .deployment.parity import Parity
 
-__all__ = ["deploy", "export", "logs"]
+__all__ = ["deploy", "export", "logs", "parity"]
 
 
 def export(path: str | Path, name: str, *, variables: dict[str, str] | None = None) -> Project:
@@ -34,6 +35,19 @@ def export(path: str | Path, name: str, *, variables: dict[str, str] | None = No
         fallback=SESSION.settings.fallback,
         assets=SESSION.settings.base_dir / "assets",
     )
+
+
+def parity(project: str | Path, *, install: bool = False, session_only: bool = True) -> Parity:
+    """Run an exported Function under Node on the callbacks this notebook answered; compare the answers.
+
+    Needs Node.js and Pyodide from npm (``install=True`` fetches it once). By default only this
+    session's callbacks are used, since the Function starts with an empty cache, as they did.
+    """
+    from .deployment.parity import check_parity
+
+    journal = SESSION.journal
+    where, params = ("WHERE session = ?", (journal.session,)) if session_only else ("", ())
+    return check_parity(project, journal.rows(where, params), install=install)
 
 
 def _build_dir(name: str) -> Path:

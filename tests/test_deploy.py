@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,6 @@ from sinch_nb.functions.cells import compile_cell
 from sinch_nb.runtime.session import SESSION
 
 TESTS = Path(__file__).resolve().parent
-NODE_CACHE = TESTS / ".cache" / "node"
 
 ICE = """count = context.cache.get("calls", 0) + 1
 context.cache.set("calls", count)
@@ -40,36 +37,11 @@ def cell(kind: str, body: str, number: int, key: str | None = None) -> None:
     SESSION.registry.register(kind, function, f"cell [{number}]", key=key, source=body)
 
 
-@pytest.fixture(scope="module")
-def pyodide() -> Path:
-    """Pyodide from npm, installed once (the Functions runtime package is not on these registries)."""
-    if shutil.which("node") is None:
-        pytest.fail("node is needed for the deploy tests")
-    marker = NODE_CACHE / "node_modules" / "pyodide" / "package.json"
-    if not marker.is_file() or json.loads(marker.read_text())["version"] != PYODIDE_VERSION:
-        NODE_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--prefix", str(NODE_CACHE), "--no-audit", "--no-fund", f"pyodide@{PYODIDE_VERSION}"],
-            check=True,
-            capture_output=True,
-        )
-    return NODE_CACHE / "node_modules"
-
-
-def run_function(project: Path, node_modules: Path, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    (project / "node_modules").mkdir(exist_ok=True)
-    link = project / "node_modules" / "pyodide"
-    if not link.exists():
-        link.symlink_to(node_modules / "pyodide", target_is_directory=True)
-    run = subprocess.run(
-        ["node", str(TESTS / "deploy_harness.mjs"), str(project)],
-        input="".join(json.dumps(c) + "\n" for c in calls),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr
-    return [json.loads(line) for line in run.stdout.splitlines()]
+@pytest.fixture
+def node_modules(pyodide: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """sn.parity finds this machine's Pyodide where a user points SINCH_NB_NODE_MODULES."""
+    monkeypatch.setenv("SINCH_NB_NODE_MODULES", str(pyodide))
+    return pyodide
 
 
 def notebook_handlers(sn: Any) -> None:
@@ -129,7 +101,7 @@ def test_a_handler_importing_outside_the_standard_library_is_named_at_export(sn:
         sn.export(tmp_path / "x", "x")
 
 
-def test_the_exported_function_answers_as_the_notebook_did(sn: Any, tmp_path: Path, pyodide: Path) -> None:
+def test_the_exported_function_answers_as_the_notebook_did(sn: Any, tmp_path: Path, node_modules: Path) -> None:
     notebook_handlers(sn)
     sn.dial("+15551234567", "+15559876543", press=["1"])
     sn.dial("+15551234567", "+15559876543", press=["2"])
@@ -139,36 +111,56 @@ def test_the_exported_function_answers_as_the_notebook_did(sn: Any, tmp_path: Pa
     httpx.post(f"{server.url}/webhook/conversation", json=payload("conversation-message-inbound"))
     httpx.get(f"{server.url}/status")
     project = sn.export(tmp_path / "build", "parity").path
-    rows = [r for r in SESSION.journal.rows() if r["kind"] in ("ice", "ace", "pie", "dice", "conversation", "http")]
-    calls = []
-    for row in rows:
-        if row["kind"] == "conversation":
-            calls.append({"export": "conversationWebhook", "request": {"body": json.loads(row["request_body"])}})
-        elif row["kind"] == "http":
-            calls.append({"export": "status", "request": {"method": "GET", "query": {}, "headers": {}}})
-        elif row["kind"] == "ace":
-            calls.append({"export": "ace-missing"})
-        else:
-            calls.append({"export": row["kind"], "data": json.loads(row["request_body"])})
-    runnable = [(row, call) for row, call in zip(rows, calls, strict=True) if call["export"] != "ace-missing"]
-    answers = run_function(project, pyodide, [call for _, call in runnable])
-    for (row, _), answer in zip(runnable, answers, strict=True):
-        expected = json.loads(row["response_body"]) if row["response_body"] else None
-        got = answer["result"]
-        if row["kind"] == "http":
-            assert (got["statusCode"], got["body"]) == (row["status"], expected)
-        elif row["kind"] == "conversation":
-            assert got["statusCode"] == row["status"]
-        else:
-            assert got == expected, (row["kind"], row["id"])
-    ices = [a["result"] for (row, _), a in zip(runnable, answers, strict=True) if row["kind"] == "ice"]
+
+    parity = sn.parity(project)
+
+    assert parity.same, repr(parity)
+    kinds = [row["kind"] for row in parity.rows]
+    assert kinds.count("ice") == 2 and kinds.count("pie") == 2 and kinds.count("dice") == 2
+    assert "conversation" in kinds and "http" in kinds  # the webhook and the custom endpoint too
+    ices = [row["function"] for row in parity.rows if row["kind"] == "ice"]
     texts = [ice["instructions"][0]["text"] for ice in ices]
     assert texts == ["Welcome, caller number 1", "Welcome, caller number 2"]  # the cache carried across calls
-    assert answers[0]["cold_ms"] is not None
-    assert any(log == ["info", "chose sales"] for a in answers for log in a["logs"])
+    assert parity.cold_start_ms is not None
+    logs = [log for row in parity.rows for log in row["logs"]]
+    assert ["info", "chose sales"] in logs
     # an object stored by an earlier call is read back through Node's async storage
-    assert any(log == ["info", "the caller before chose sales"] for a in answers for log in a["logs"])
-    assert (project / ".harness-storage" / "choices").is_dir()
+    assert ["info", "the caller before chose sales"] in logs
+    assert (project / ".local-storage" / "choices").is_dir()
+    assert "answered alike, the same answers" in parity.summary()
+    assert len(parity.frame()) == len(parity.rows)
+
+
+def test_parity_names_the_callbacks_a_changed_handler_answers_differently(
+    sn: Any, tmp_path: Path, node_modules: Path
+) -> None:
+    notebook_handlers(sn)
+    sn.dial("+15551234567", "+15559876543", press=["1"])
+    cell("ice", ICE.replace("{GREETING}", "Hello"), 7)  # edited after the call, then exported
+    parity = sn.parity(sn.export(tmp_path / "build", "edited").path)
+    different = [row for row in parity.rows if not row["same"]]
+    assert [row["kind"] for row in different] == ["ice"]
+    assert "1 DIFFERENT" in parity.summary()
+    assert "Hello, caller number 1" in repr(parity) and "Welcome, caller number 1" in repr(parity)
+
+
+def test_parity_says_what_is_missing_to_run_the_function_locally(
+    sn: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sinch_nb.deployment import parity as parity_room
+
+    notebook_handlers(sn)
+    sn.dial("+15551234567", "+15559876543", press=["1"])
+    project = sn.export(tmp_path / "build", "missing").path
+    monkeypatch.delenv("SINCH_NB_NODE_MODULES", raising=False)
+    monkeypatch.setattr(parity_room, "USER_NODE_CACHE", tmp_path / "empty-cache")
+    with pytest.raises(parity_room.ParityUnavailableError, match=r"install=True"):
+        sn.parity(project)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no node here
+    with pytest.raises(parity_room.ParityUnavailableError, match=r"Node\.js 18 or newer"):
+        sn.parity(project)
+    with pytest.raises(parity_room.ParityUnavailableError, match=r"sn\.export"):
+        sn.parity(tmp_path / "not-a-project")
 
 
 # -- deploy with the sinch CLI (a fake that checks the project) and the Operations API (a fake) --
@@ -277,7 +269,9 @@ def test_no_secret_value_in_the_exported_project(sn: Any, tmp_path: Path, monkey
             assert b"BeIukql3pTKJ8RGL5zo0DA==" not in text and b"key-secret" not in text, path
 
 
-def test_a_notebook_run_by_nbclient_exports_a_function_with_the_same_answers(tmp_path: Path, pyodide: Path) -> None:
+def test_a_notebook_run_by_nbclient_exports_a_function_with_the_same_answers(
+    tmp_path: Path, node_modules: Path
+) -> None:
     import nbformat
     from nbclient import NotebookClient
 
@@ -291,23 +285,15 @@ def test_a_notebook_run_by_nbclient_exports_a_function_with_the_same_answers(tmp
         "%%sinch http GET /status\nreturn {'calls': context.cache.get('calls', 0)}",
         'sn.dial("+15551234567", "+15559876543", press=["1"])\nsn.dial("+15551234567", "+15559876543", press=["2"])',
         "%sinch export build/parity --name parity",
-        'sn.export_callbacks("calls.jsonl")',
+        "%sinch parity build/parity",
         "%sinch stop",
     ]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(
         notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
-    rows = [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
-    voice = [r for r in rows if r["kind"] in ("ice", "pie", "dice")]
-    answers = run_function(
-        tmp_path / "build" / "parity",
-        pyodide,
-        [{"export": r["kind"], "data": json.loads(r["request_body"])} for r in voice],
-    )
-    for row, answer in zip(voice, answers, strict=True):
-        assert answer["result"] == (json.loads(row["response_body"]) if row["response_body"] else None), row["id"]
-    assert len(voice) == 6
+    shown = notebook.cells[9].outputs[0]["data"]["text/plain"]
+    assert "parity: 6 of 6 callbacks answered alike, the same answers" in shown
 
 
 def test_deploy_from_a_kernel_shows_a_progress_widget(tmp_path: Path) -> None:

@@ -9,28 +9,51 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").rglob("*.ipynb"))
+#: Notebooks with a step that needs Sinch's cloud: offline, each says so and skips.
+CLOUD_STEPS = {"02-sms-responder": 1, "05-deploy": 2}
+
+
+def run(path: Path, folder: Path) -> nbformat.NotebookNode:
+    notebook = nbformat.read(path, as_version=4)
+    resources = {"metadata": {"path": str(folder)}}
+    NotebookClient(notebook, timeout=180, kernel_name="python3", resources=resources).execute()
+    return notebook
+
+
+def printed(notebook: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_clean(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if "fakes" not in p))
-    notebook = nbformat.read(path, as_version=4)
-    NotebookClient(
-        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+    for name in ("PROJECT_ID", "PROJECT_ID_API_KEY", "PROJECT_ID_API_SECRET", "CONVERSATION_APP_ID"):
+        monkeypatch.delenv(name, raising=False)
+    notebook = run(path, tmp_path)
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
-    text = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
+    text = printed(notebook)
     assert "Traceback" not in text
+    assert text.count("Skipped:") == CLOUD_STEPS.get(path.stem, 0), "a cloud step must say it skipped"
+
+
+def notebook_path(stem: str) -> Path:
+    return next(p for p in NOTEBOOKS if p.stem == stem)
 
 
 def test_the_debugging_notebook_shows_the_edit_and_writes_a_test(tmp_path: Path) -> None:
-    notebook = nbformat.read(NOTEBOOKS[[p.stem for p in NOTEBOOKS].index("03-debugging")], as_version=4)
-    NotebookClient(
-        notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+    notebook = run(notebook_path("03-debugging"), tmp_path)
     shown = "".join(str(o.get("data", {}).get("text/plain", "")) for c in notebook.cells for o in c.get("outputs", []))
     assert '+      "text": "Thanks for calling Acme, goodbye"' in shown
     assert (tmp_path / "tests_generated" / "test_support_call.py").is_file()
     assert (tmp_path / "captured" / "calls.jsonl").read_text().count("\n") >= 4
+
+
+def test_the_deploy_notebook_checks_parity_under_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pyodide: Path
+) -> None:
+    monkeypatch.setenv("SINCH_NB_NODE_MODULES", str(pyodide))
+    notebook = run(notebook_path("05-deploy"), tmp_path)
+    shown = "".join(str(o.get("data", {}).get("text/plain", "")) for c in notebook.cells for o in c.get("outputs", []))
+    assert "caller-counter: 2 of 2 callbacks answered alike, the same answers" in shown

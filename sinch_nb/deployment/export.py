@@ -171,7 +171,7 @@ def export_project(
         + "\n",
         "function.js": entry,
         ".env": "".join(f"{key}=\n" for key in FUNCTION_ENV_NAMES),
-        ".gitignore": ".env\nnode_modules/\n",
+        ".gitignore": ".env\nnode_modules/\n.local-storage/\n",
         "README.md": _readme(name, handlers),
         "assets/handlers.json": json.dumps(sources, indent=2) + "\n",
         "assets/handlers.py": _handlers_py(modules, handlers),

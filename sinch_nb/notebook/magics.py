@@ -28,7 +28,8 @@ __all__ = ["SinchMagics", "load"]
 CELL_USAGE = "%%sinch ice|ace|pie|dice|notify|conversation|module  or  %%sinch http METHOD /path"
 LINE_USAGE = (
     "%sinch start [--port N] [--host H] [--tunnel ngrok|cloudflared|none] [--url URL] [--no-link] [--insecure]"
-    " | stop | status | handlers | doctor | export PATH [--name N] | deploy [--name N] [--dry-run] [--private]"
+    " | stop | status | handlers | doctor | export PATH [--name N] | parity PATH [--install]"
+    " | deploy [--name N] [--dry-run] [--private]"
     " [--no-wait] | logs [--name N] [--follow]"
     " | secrets add NAME | secrets list | secrets delete NAME | help"
 )
@@ -53,6 +54,9 @@ Lines:
                                        must be signed, --insecure accepts unsigned ones
   %sinch doctor                        what a public URL needs here, each failure with its fix
   %sinch export PATH [--name N]        write the handlers as a Sinch Function project (Node + Pyodide)
+  %sinch parity PATH [--install]       run that project under Node on this session's callbacks and
+                                       compare its answers with the notebook's (needs Node.js;
+                                       --install fetches Pyodide from npm once)
   %sinch deploy [--name N] [--dry-run] [--private] [--no-wait]
                                        export to ./build/N and deploy with the sinch CLI, then
                                        follow it to Running; --dry-run lists what would ship
@@ -91,6 +95,9 @@ def _line_parser() -> _Parser:
     export = commands.add_parser("export", add_help=False)
     export.add_argument("path")
     export.add_argument("--name", default=None)
+    parity = commands.add_parser("parity", add_help=False)
+    parity.add_argument("path")
+    parity.add_argument("--install", action="store_true")
     deploy = commands.add_parser("deploy", add_help=False)
     deploy.add_argument("--name", default=None)
     deploy.add_argument("--dry-run", action="store_true")
@@ -156,7 +163,7 @@ class SinchMagics(Magics):
             return _secrets(args.action, args.name)
         if args.command == "doctor":
             return api.doctor()
-        if args.command in ("export", "deploy", "logs"):
+        if args.command in ("export", "parity", "deploy", "logs"):
             return _deployment(args)
         if args.command == "stop":
             print("runtime stopped; port freed" if api.stop() else "the runtime was not running")
@@ -219,12 +226,15 @@ def _routes_text(url: str) -> str:
 def _deployment(args: argparse.Namespace) -> Any:
     from ..deployment.cli import DeployError
     from ..deployment.export import ExportError
+    from ..deployment.parity import ParityUnavailableError
 
     try:
         if args.command == "export":
             project = deploy_api.export(args.path, args.name or SESSION.settings.function_name)
             print(repr(project))
             return None
+        if args.command == "parity":
+            return deploy_api.parity(args.path, install=args.install)
         if args.command == "deploy":
             deploy_api.deploy(args.name, dry_run=args.dry_run, private=args.private, wait=args.wait)
             return None
@@ -233,7 +243,7 @@ def _deployment(args: argparse.Namespace) -> Any:
             print("following the deployed function's logs into sn.callbacks(); %sinch stop does not end it")
             return None
         return deploy_api.logs(args.name)
-    except (ExportError, DeployError, KeyError) as error:
+    except (ExportError, DeployError, ParityUnavailableError, KeyError) as error:
         raise UsageError(str(error).strip("'\"")) from None
 
 

@@ -1,8 +1,9 @@
-// Runs an exported sinch_nb Function the way the Sinch Functions Node runtime calls it:
-// default-export voice handlers (context, data), named exports for the Conversation webhook and
-// custom endpoints (context, request), and a context with cache, storage, log, config, env,
-// assets, requestId and timestamp (reference/sinch-functions.md §2-3).
-// Usage: node deploy_harness.mjs <project>  — JSON lines in on stdin, JSON lines out.
+// Runs an exported sinch_nb Function the way the Sinch Functions Node runtime calls it, for
+// sn.parity(): default-export voice handlers (context, data), named exports for the
+// Conversation webhook and custom endpoints (context, request), and a context with an in-memory
+// cache, storage under <project>/.local-storage, log, config, env, assets, requestId and
+// timestamp (as the Functions runtime documents its context).
+// Usage: node local_runtime.mjs <project>  — JSON lines in on stdin, JSON lines out.
 import { readFile, writeFile, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { join, dirname } from "node:path";
@@ -11,7 +12,7 @@ import { randomUUID } from "node:crypto";
 
 const project = process.argv[2];
 const sinchJson = JSON.parse(await readFile(join(project, "sinch.json"), "utf8"));
-const storageRoot = join(project, ".harness-storage");
+const storageRoot = join(project, ".local-storage");
 const entries = new Map();
 const logs = [];
 
