@@ -2,7 +2,8 @@
 
 Needs /usr/bin/chromium (Debian's ``chromium`` package; Playwright's own browser download does
 not work on locked-down machines). `.ci/run` installs it and sets SINCH_NB_REQUIRE_BROWSER=1, so
-CI fails rather than skips when it is missing. The screenshot lands in ``artifacts/``.
+CI fails rather than skips when it is missing. The screenshots land in ``artifacts/``; with
+SINCH_NB_UPDATE_SCREENSHOT=1 the JupyterLab one also replaces the README's ``docs/jupyterlab.png``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import pytest
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The README's picture: SINCH_NB_UPDATE_SCREENSHOT=1 makes the JupyterLab run write it.
+README_SCREENSHOT = ROOT / "docs" / "jupyterlab.png"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     if os.environ.get("SINCH_NB_REQUIRE_BROWSER"):
@@ -31,7 +34,7 @@ if not Path(CHROMIUM).exists():
 CELLS = [
     "%load_ext sinch_nb\nimport sinch_nb as sn\nfrom sinch_nb import svaml",
     """%%sinch ice
-return (svaml.ice().say("Welcome to the browser test")
+return (svaml.ice().say("Welcome to Sinch Pizza")
         .run_menu(svaml.menu("main").prompt("Press 1 for sales, 2 for support")
                   .option("1", "return(sales)").option("2", "return(support)")))""",
     """%%sinch pie
@@ -50,13 +53,19 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
         cells=[nbformat.v4.new_code_cell(c) for c in CELLS],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     )
-    nbformat.write(notebook, tmp_path / "browser.ipynb")
+    work, jupyter = tmp_path / "work", tmp_path / "jupyter"  # the file browser shows only the notebook
+    work.mkdir()
+    nbformat.write(notebook, work / "quickstart.ipynb")
+    settings = jupyter / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')  # no news toast
     port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
+        "JUPYTER_CONFIG_DIR": str(jupyter / "config"),
+        "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(jupyter / "settings"),
     }
     server = subprocess.Popen(
         [
@@ -68,7 +77,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
             f"--port={port}",
             "--ip=127.0.0.1",
             f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={tmp_path}",
+            f"--ServerApp.root_dir={work}",
             "--LabApp.news_url=",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             *(["--allow-root"] if os.geteuid() == 0 else []),
@@ -76,7 +85,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        cwd=tmp_path,
+        cwd=work,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -111,9 +120,9 @@ def test_dialpad_and_monitor_in_the_browser(lab: tuple[str, str], frontend: str)
                 "--disable-sync",
             ],
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page = browser.new_page(viewport={"width": 1400, "height": 1450})
         try:
-            page.goto(f"{url}/{frontend}/browser.ipynb?token={token}")
+            page.goto(f"{url}/{frontend}/quickstart.ipynb?token={token}")
             page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
             expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached(
                 timeout=60_000
@@ -133,7 +142,7 @@ def test_dialpad_and_monitor_in_the_browser(lab: tuple[str, str], frontend: str)
             dialpad = page.locator(".sinch-nb-dialpad")
             dialpad.wait_for(timeout=90_000)
             dialpad.get_by_role("button", name="Call").click()
-            expect(dialpad).to_contain_text("Welcome to the browser test", timeout=30_000)
+            expect(dialpad).to_contain_text("Welcome to Sinch Pizza", timeout=30_000)
             expect(dialpad).to_contain_text("Press 1 for sales, 2 for support")
             dialpad.get_by_role("button", name="1", exact=True).click()
             expect(dialpad).to_contain_text("Connecting you to sales", timeout=30_000)
@@ -143,7 +152,10 @@ def test_dialpad_and_monitor_in_the_browser(lab: tuple[str, str], frontend: str)
             expect(monitor.locator(".sinch-nb-rows option").first).to_contain_text("dice", timeout=30_000)
             expect(monitor.locator(".sinch-nb-rows option")).to_have_count(4)
             expect(monitor).to_contain_text("4 callbacks")
-            page.screenshot(path=str(artifacts / f"browser-{frontend.split('/')[0]}.png"), full_page=True)
+            shot = artifacts / f"browser-{frontend.split('/')[0]}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            if frontend == "lab/tree" and os.environ.get("SINCH_NB_UPDATE_SCREENSHOT"):
+                shutil.copy(shot, README_SCREENSHOT)
         except Exception:
             page.screenshot(path=str(artifacts / "browser-failure.png"), full_page=True)
             raise

@@ -52,3 +52,27 @@ def test_committed_notebooks_have_no_outputs() -> None:
         notebook = json.loads(path.read_text())
         for cell in notebook["cells"]:
             assert not cell.get("outputs") and not cell.get("execution_count"), f"{path.name} has outputs"
+
+
+def test_the_magic_help_documents_every_subcommand_option_and_cell_kind() -> None:
+    from IPython.testing.globalipapp import start_ipython
+
+    from sinch_nb.functions import routing
+    from sinch_nb.notebook.magics import HELP, _line_parser
+
+    parser = _line_parser()
+    (commands,) = [action for action in parser._actions if action.dest == "command"]
+    for name, sub in commands.choices.items():
+        assert f"%sinch {name}" in HELP, name
+        for action in sub._actions:
+            for flag in action.option_strings:
+                assert flag in HELP, f"%sinch {name} {flag}"
+            for choice in action.choices or ():
+                assert str(choice) in HELP, f"%sinch {name} {choice}"
+    for kind in (*routing.HANDLER_KINDS, "module"):
+        assert f"%%sinch {kind}" in HELP, kind
+    shell = start_ipython()
+    assert shell is not None
+    shell.run_line_magic("load_ext", "sinch_nb")
+    for name in ("%sinch", "%%sinch"):
+        assert "%sinch parity PATH [--install]" in shell.object_inspect_text(name)  # what %sinch? pages

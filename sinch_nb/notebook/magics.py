@@ -37,16 +37,25 @@ HELP = f"""sinch_nb magics
 
 Cells:
   {CELL_USAGE}
+    %%sinch ice            an incoming call (ICE): answer SVAML (svaml.ice())
+    %%sinch ace            an outbound call was answered (ACE): answer SVAML (svaml.ace())
+    %%sinch pie            a menu's result (PIE, event.menu_result): answer SVAML (svaml.pie())
+    %%sinch dice           the call ended (DiCE, event.reason): nothing to answer
+    %%sinch notify         a notification event: nothing to answer
+    %%sinch conversation   a Conversation API webhook (event.text, .identity, .channel)
+    %%sinch http GET /path a custom endpoint: `request` (method, path, query, headers, body);
+                           return a dict (JSON), a str, or {{"statusCode": ..., "body": ...}}
+    %%sinch module         imports and helpers the handlers share
     The cell body is the handler's body: `event` (or `request` for http), `context`
     and `svaml` are in scope and `return` gives the answer (a final bare expression
     is returned too). Re-running a cell swaps its handler and bumps the version.
-    `module` cells hold the imports and helpers %%sinch cells use: handlers see
-    what module cells define, not the notebook's other variables (that is what
-    ships with the Function).
+    Handlers see what module cells define, not the notebook's other variables (that
+    is what ships with the Function).
 
 Lines:
   %sinch start [--port N] [--host H] [--tunnel ngrok|cloudflared|none] [--url URL] [--no-link] [--insecure]
-                                       serve the handlers (a free port unless --port);
+                                       serve the handlers (a free port unless --port; on
+                                       127.0.0.1 unless --host, e.g. 0.0.0.0 in a container);
                                        --tunnel gives them a public URL (--url: one you have),
                                        and with credentials set points the Voice App and a
                                        Conversation webhook at it until %sinch stop (--no-link
@@ -59,8 +68,11 @@ Lines:
                                        --install fetches Pyodide from npm once)
   %sinch deploy [--name N] [--dry-run] [--private] [--no-wait]
                                        export to ./build/N and deploy with the sinch CLI, then
-                                       follow it to Running; --dry-run lists what would ship
+                                       follow it to Running (--no-wait: return after the CLI);
+                                       --dry-run lists what would ship; --private deploys it
+                                       private (the CLI's --private)
   %sinch logs [--name N] [--follow]    the deployed function's requests, into sn.callbacks()
+                                       (--follow: keep reading them in the background)
   %sinch stop                          restore the Voice App, delete the webhook, close the
                                        tunnel, stop serving and free the port
   %sinch status                        running or not, URL, handlers, callbacks, last error
@@ -68,11 +80,26 @@ Lines:
   %sinch secrets add NAME              store a secret in the OS keychain (prompts, never echoes)
   %sinch secrets list                  names set, and where (environment, .env, keychain); no values
   %sinch secrets delete NAME           remove a secret from the keychain
-  %sinch help                          this text
+  %sinch help                          this text (also %sinch? and %%sinch?)
+  N defaults to sn.configure(function_name=...), "notebook" unless set. A `# comment`
+  after a line magic is ignored.
 
 In Python: sn.start(), sn.stop(), sn.dial(cli, to, press=[...]), sn.callbacks(), sn.calls(),
 sn.last_error(), sn.configure(handler_timeout=..., fallback=..., variables=...).
 """
+
+
+def _without_comment(line: str) -> str:
+    """``start --port 8765  # a note`` → ``start --port 8765``; a ``#`` inside a word or quotes stays."""
+    quote = None
+    for index, char in enumerate(line):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1].isspace()):
+            return line[:index]
+    return line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -131,11 +158,13 @@ class SinchMagics(Magics):
             return self._line(line)
         return self._cell(line, cell)
 
+    sinch.__doc__ = HELP  # what %sinch? and %%sinch? show: every subcommand and option
+
     # %sinch ...
 
     def _line(self, line: str) -> Any:
         try:
-            words = shlex.split(line)
+            words = shlex.split(_without_comment(line))
         except ValueError as error:
             raise UsageError(f"{error}\nusage: {LINE_USAGE}") from None
         if not words:
@@ -233,8 +262,11 @@ def _deployment(args: argparse.Namespace) -> Any:
             project = deploy_api.export(args.path, args.name or SESSION.settings.function_name)
             print(repr(project))
             return None
-        if args.command == "parity":
-            return deploy_api.parity(args.path, install=args.install)
+        if args.command == "parity":  # shown even when it is not the cell's last line
+            from IPython.display import display
+
+            display(deploy_api.parity(args.path, install=args.install))  # type: ignore[no-untyped-call]
+            return None
         if args.command == "deploy":
             deploy_api.deploy(args.name, dry_run=args.dry_run, private=args.private, wait=args.wait)
             return None
