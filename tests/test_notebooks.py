@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").rglob("*.ipynb"))
 #: Notebooks with a step that needs Sinch's cloud: offline, each says so and skips.
-CLOUD_STEPS = {"02-sms-responder": 1, "05-deploy": 2}
+CLOUD_STEPS = {"02-sms-responder": 1, "04-going-live": 1, "05-deploy": 2}
 
 
 def run(path: Path, folder: Path) -> nbformat.NotebookNode:
