@@ -15,7 +15,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -145,21 +144,12 @@ class DevContext:
     assets_dir: Path
     log: RequestLog = field(default_factory=RequestLog)
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    request_id: str = field(default_factory=lambda: f"{random.getrandbits(128):032x}")
+    timestamp: str = field(default_factory=lambda: datetime.now(UTC).isoformat().replace("+00:00", "Z"))
     voice: Any = None
     conversation: Any = None
     sms: Any = None
     numbers: Any = None
-    received: float = field(default_factory=time.time)
-
-    @cached_property
-    def request_id(self) -> str:
-        """A random id for this request (made when first read: most handlers never do)."""
-        return f"{random.getrandbits(128):032x}"
-
-    @cached_property
-    def timestamp(self) -> str:
-        """When the request arrived, ISO-8601 UTC."""
-        return datetime.fromtimestamp(self.received, UTC).isoformat().replace("+00:00", "Z")
 
     def assets(self, name: str) -> str:
         """The text of ``assets/<name>``, as ``context.assets()`` in the Functions runtime."""
