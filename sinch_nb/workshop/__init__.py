@@ -18,7 +18,7 @@ from typing import Any
 
 from .exercises import EXERCISES, Exercise, Verdict
 
-__all__ = ["EXERCISES", "Check", "agenda", "begin", "check", "revealed", "solution"]
+__all__ = ["EXERCISES", "Agenda", "Check", "Solution", "agenda", "begin", "check", "revealed", "solution"]
 
 SOLUTIONS_ENV = "SINCH_NB_SOLUTIONS"
 _state = {"solutions": False}
