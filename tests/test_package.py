@@ -47,6 +47,36 @@ def test_the_headless_demo_runs_the_quickstart(tmp_path: Path) -> None:
     assert (tmp_path / ".sinch_nb" / "journal.db").is_file()
 
 
+def test_dev_lab_serves_the_quickstart_in_jupyterlab(tmp_path: Path) -> None:
+    """The README's first command (its setup is done by now: ./dev test ran it) opens the quickstart."""
+    import os
+    import time
+
+    import httpx
+    from conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    command = [str(ROOT / "dev"), "lab", "--no-browser", f"--port={port}", "--IdentityProvider.token="]
+    lab = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, page = time.monotonic() + 90, None
+        while time.monotonic() < deadline and page is None and lab.poll() is None:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/lab/tree/01-quickstart.ipynb")
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert page is not None and page.status_code == 200, lab.stderr.read() if lab.poll() is not None else ""
+        # jupyter serves notebooks/ (so every tutorial is in the file browser) and opens the quickstart
+        opened = httpx.get(f"http://127.0.0.1:{port}/api/contents/01-quickstart.ipynb").json()
+        assert opened["type"] == "notebook"
+        (redirect,) = (tmp_path / "runtime").glob("jpserver-file-to-run-*-open.html")
+        assert "lab/tree/01-quickstart.ipynb" in redirect.read_text()  # the page a browser is sent to
+    finally:
+        lab.terminate()
+        lab.wait(timeout=30)
+
+
 def test_committed_notebooks_have_no_outputs() -> None:
     for path in (ROOT / "notebooks").rglob("*.ipynb"):
         notebook = json.loads(path.read_text())
