@@ -1,7 +1,7 @@
 """The exported Function's costs. Targets (issue 5): cold start (Pyodide load and handler import)
 <= 3 s; per-callback <= 2 ms p50 above a native JS handler answering the same SVAML; export of a
 20-handler notebook <= 1 s. Baselines, same run: a plain Node module answering the same SVAML
-through the same harness; the export of a 1-handler notebook.
+through the same local runtime (sinch_nb.deployment.parity.run_locally); the export of a 1-handler notebook.
 """
 
 from __future__ import annotations
@@ -9,21 +9,21 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from _common import ICE_BODY, ROOT, report
 
-sys.path.insert(0, str(ROOT / "tests"))
 os.chdir(tempfile.mkdtemp())
 
-from test_deploy import NODE_CACHE, PYODIDE_VERSION, run_function  # noqa: E402
-
 import sinch_nb as sn  # noqa: E402
+from sinch_nb.deployment.export import PYODIDE_VERSION  # noqa: E402
+from sinch_nb.deployment.parity import run_locally  # noqa: E402
 from sinch_nb.functions.cells import compile_cell  # noqa: E402
 from sinch_nb.runtime.session import SESSION  # noqa: E402
+
+NODE_CACHE = ROOT / "tests" / ".cache" / "node"  # where the tests keep Pyodide from npm
 
 ICE = 'return svaml.ice().say(f"Welcome, caller {event.cli}").hangup()'
 N = 500
@@ -63,7 +63,7 @@ def main() -> None:
     twenty_s = time.perf_counter() - started
     report("export of a 20-handler notebook", twenty_s, "s", "<= 1", twenty_s <= 1, f"1 handler: {one_s:.3f} s")
 
-    answers = run_function(one.path, modules, [{"export": "ice", "data": data}] * N)
+    answers = run_locally(one.path, [{"export": "ice", "data": data}] * N, modules)
     cold = answers[0]["cold_ms"] / 1000
     ours = statistics.median(a["ms"] for a in answers[1:])
     native = Path("build/native")
@@ -73,7 +73,7 @@ def main() -> None:
         "export default { async ice(context, data) { return { instructions: [{ name: 'say', "
         "text: `Welcome, caller ${data.cli}` }], action: { name: 'hangup' } }; } };\n"
     )
-    baseline = run_function(native, modules, [{"export": "ice", "data": data}] * N)
+    baseline = run_locally(native, [{"export": "ice", "data": data}] * N, modules)
     bare = statistics.median(a["ms"] for a in baseline[1:])
     assert answers[-1]["result"] == baseline[-1]["result"], (answers[-1], baseline[-1])
     report("cold start (Pyodide + handlers)", cold, "s", "<= 3", cold <= 3)

@@ -106,3 +106,11 @@ def test_the_magic_help_documents_every_subcommand_option_and_cell_kind() -> Non
     shell.run_line_magic("load_ext", "sinch_nb")
     for name in ("%sinch", "%%sinch"):
         assert "%sinch parity PATH [--install]" in shell.object_inspect_text(name)  # what %sinch? pages
+
+
+def test_every_benchmark_imports() -> None:
+    """./dev bench runs them by hand; this catches one that a refactor broke (its main() is not run)."""
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        code = f"import sys; sys.path.insert(0, {str(script.parent)!r}); import {script.stem}"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0, f"{script.name}: {done.stderr[-600:]}"

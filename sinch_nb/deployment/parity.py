@@ -20,7 +20,7 @@ from typing import Any
 from ..functions import routing
 from .export import PYODIDE_VERSION
 
-__all__ = ["Parity", "ParityUnavailableError", "check_parity", "pyodide_modules"]
+__all__ = ["Parity", "ParityUnavailableError", "check_parity", "pyodide_modules", "run_locally"]
 
 LOCAL_RUNTIME = Path(__file__).parent / "templates" / "local_runtime.mjs"
 #: Where ``sn.parity(install=True)`` puts Pyodide from npm (once per machine).
@@ -134,6 +134,25 @@ def _function_answer(kind: str, result: Any) -> Any:
     return result
 
 
+def run_locally(project: Path, calls: list[dict[str, Any]], modules: Path) -> list[dict[str, Any]]:
+    """Hand ``calls`` to the project's exports as the Functions runtime would: one answer (result, ms, logs) each."""
+    link = project / "node_modules" / "pyodide"
+    if modules != project / "node_modules" and not link.exists():  # function.js imports "pyodide"
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(modules / "pyodide", target_is_directory=True)
+    shutil.rmtree(project / ".local-storage", ignore_errors=True)  # a fresh Function has stored nothing
+    run = subprocess.run(
+        ["node", str(LOCAL_RUNTIME), str(project)],
+        input="".join(json.dumps(call) + "\n" for call in calls),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if run.returncode != 0:
+        raise ParityUnavailableError(f"the Function failed under Node: {run.stderr.strip()[-800:]}")
+    return [json.loads(line) for line in run.stdout.splitlines()]
+
+
 def check_parity(project: str | Path, records: Iterable[Mapping[str, Any]], *, install: bool = False) -> Parity:
     """Run ``project`` under Node on ``records`` (journal rows, oldest first) and compare answers."""
     project = Path(project).resolve()
@@ -150,22 +169,7 @@ def check_parity(project: str | Path, records: Iterable[Mapping[str, Any]], *, i
     rows = [r for r in records if r["kind"] in _KINDS and r["handler"] and (r["status"] or 500) < 400]
     if not rows:
         return Parity(project, [], None)
-    modules = pyodide_modules(project, install=install)
-    link = project / "node_modules" / "pyodide"
-    if modules != project / "node_modules" and not link.exists():  # function.js imports "pyodide"
-        link.parent.mkdir(exist_ok=True)
-        link.symlink_to(modules / "pyodide", target_is_directory=True)
-    shutil.rmtree(project / ".local-storage", ignore_errors=True)  # a fresh Function has stored nothing
-    run = subprocess.run(
-        ["node", str(LOCAL_RUNTIME), str(project)],
-        input="".join(json.dumps(_call(row)) + "\n" for row in rows),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if run.returncode != 0:
-        raise ParityUnavailableError(f"the Function failed under Node: {run.stderr.strip()[-800:]}")
-    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    answers = run_locally(project, [_call(row) for row in rows], pyodide_modules(project, install=install))
     table = []
     for row, answer in zip(rows, answers, strict=True):
         if row["kind"] in ("conversation", "http"):
