@@ -18,8 +18,7 @@ from _common import ICE_BODY, ROOT, report
 os.chdir(tempfile.mkdtemp())
 
 import sinch_nb as sn  # noqa: E402
-from sinch_nb.deployment.export import PYODIDE_VERSION  # noqa: E402
-from sinch_nb.deployment.parity import run_locally  # noqa: E402
+from sinch_nb.deployment.parity import install_pyodide, run_locally  # noqa: E402
 from sinch_nb.functions.cells import compile_cell  # noqa: E402
 from sinch_nb.runtime.session import SESSION  # noqa: E402
 
@@ -27,16 +26,6 @@ NODE_CACHE = ROOT / "tests" / ".cache" / "node"  # where the tests keep Pyodide 
 
 ICE = 'return svaml.ice().say(f"Welcome, caller {event.cli}").hangup()'
 N = 500
-
-
-def node_modules() -> Path:
-    import subprocess
-
-    marker = NODE_CACHE / "node_modules" / "pyodide" / "package.json"
-    if not marker.is_file():
-        NODE_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--prefix", str(NODE_CACHE), f"pyodide@{PYODIDE_VERSION}"], check=True)
-    return NODE_CACHE / "node_modules"
 
 
 def register(count: int) -> None:
@@ -51,7 +40,7 @@ def register(count: int) -> None:
 
 
 def main() -> None:
-    modules = node_modules()
+    modules = install_pyodide(NODE_CACHE)
     data = json.loads(ICE_BODY)
     register(1)
     started = time.perf_counter()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 
-from sinch_nb.deployment.export import PYODIDE_VERSION
 from sinch_nb.runtime.session import SESSION, Session
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sinch"
@@ -96,15 +94,9 @@ NODE_CACHE = Path(__file__).resolve().parent / ".cache" / "node"
 
 @pytest.fixture(scope="session")
 def pyodide() -> Path:
-    """Pyodide from npm, installed once (the Functions runtime package is not on these registries)."""
+    """Pyodide from npm, installed once into tests/.cache (the Functions runtime package is not on these registries)."""
+    from sinch_nb.deployment.parity import install_pyodide
+
     if shutil.which("node") is None:
         pytest.fail("node is needed for the deploy tests")
-    marker = NODE_CACHE / "node_modules" / "pyodide" / "package.json"
-    if not marker.is_file() or json.loads(marker.read_text())["version"] != PYODIDE_VERSION:
-        NODE_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--prefix", str(NODE_CACHE), "--no-audit", "--no-fund", f"pyodide@{PYODIDE_VERSION}"],
-            check=True,
-            capture_output=True,
-        )
-    return NODE_CACHE / "node_modules"
+    return install_pyodide(NODE_CACHE)

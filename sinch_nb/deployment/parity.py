@@ -20,7 +20,7 @@ from typing import Any
 from ..functions import routing
 from .export import PYODIDE_VERSION
 
-__all__ = ["Parity", "ParityUnavailableError", "check_parity", "pyodide_modules", "run_locally"]
+__all__ = ["Parity", "ParityUnavailableError", "check_parity", "install_pyodide", "pyodide_modules", "run_locally"]
 
 LOCAL_RUNTIME = Path(__file__).parent / "templates" / "local_runtime.mjs"
 #: Where ``sn.parity(install=True)`` puts Pyodide from npm (once per machine).
@@ -73,35 +73,44 @@ class Parity:
         return f"<b>{html.escape(self.summary())}</b>{table}"
 
 
+def _has_pyodide(modules: Path) -> bool:
+    marker = modules / "pyodide" / "package.json"
+    return marker.is_file() and json.loads(marker.read_text()).get("version") == PYODIDE_VERSION
+
+
+def _install_command(prefix: Path) -> list[str]:
+    return ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", f"pyodide@{PYODIDE_VERSION}"]
+
+
+def install_pyodide(prefix: Path) -> Path:
+    """``prefix/node_modules`` with Pyodide ``PYODIDE_VERSION``, npm-installing it there unless present."""
+    modules = prefix / "node_modules"
+    if _has_pyodide(modules):
+        return modules
+    if shutil.which("npm") is None:
+        raise ParityUnavailableError("npm is needed to install Pyodide: install Node.js 18 or newer (it brings npm)")
+    prefix.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(_install_command(prefix), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise ParityUnavailableError(f"npm could not install Pyodide (no network?): {done.stderr.strip()[-300:]}")
+    return modules
+
+
 def pyodide_modules(project: Path, *, install: bool = False) -> Path:
     """A ``node_modules`` with Pyodide ``PYODIDE_VERSION``: the project's, ``$SINCH_NB_NODE_MODULES`` or the user's."""
     candidates = [project / "node_modules", USER_NODE_CACHE / "node_modules"]
     if os.environ.get("SINCH_NB_NODE_MODULES"):
         candidates.insert(0, Path(os.environ["SINCH_NB_NODE_MODULES"]))
     for modules in candidates:
-        marker = modules / "pyodide" / "package.json"
-        if marker.is_file() and json.loads(marker.read_text()).get("version") == PYODIDE_VERSION:
+        if _has_pyodide(modules):
             return modules
-    command = [
-        "npm",
-        "install",
-        "--prefix",
-        str(USER_NODE_CACHE),
-        "--no-audit",
-        "--no-fund",
-        f"pyodide@{PYODIDE_VERSION}",
-    ]
     if not install:
         raise ParityUnavailableError(
             f"Pyodide {PYODIDE_VERSION} from npm is needed to run the Function locally: run "
-            f"sn.parity(..., install=True) once (it runs `{' '.join(command)}`), or `npm install` in {project}"
+            f"sn.parity(..., install=True) once (it runs `{' '.join(_install_command(USER_NODE_CACHE))}`), "
+            f"or `npm install` in {project}"
         )
-    if shutil.which("npm") is None:
-        raise ParityUnavailableError("npm is needed to install Pyodide: install Node.js 18 or newer (it brings npm)")
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise ParityUnavailableError(f"npm could not install Pyodide (no network?): {done.stderr.strip()[-300:]}")
-    return USER_NODE_CACHE / "node_modules"
+    return install_pyodide(USER_NODE_CACHE)
 
 
 def _call(row: Mapping[str, Any]) -> dict[str, Any]:
