@@ -23,7 +23,7 @@ import httpx  # noqa: E402
 from test_debugging import ivr  # noqa: E402
 
 import sinch_nb as sn  # noqa: E402
-from sinch_nb.runtime.session import SESSION  # noqa: E402
+from sinch_nb import get_session  # noqa: E402
 
 
 def monitor_latency() -> None:
@@ -46,10 +46,10 @@ def monitor_latency() -> None:
     def watch_journal() -> None:
         seen_count = 0
         while not stop.is_set():
-            if SESSION.journal.committed != seen_count:
-                seen_count = SESSION.journal.committed
+            if get_session().journal.committed != seen_count:
+                seen_count = get_session().journal.committed
                 now = time.perf_counter()
-                for row in SESSION.journal.recent:
+                for row in get_session().journal.recent:
                     committed.setdefault(str(row["call_id"])[:8], now)
             time.sleep(0.002)
 
@@ -79,7 +79,7 @@ def monitor_latency() -> None:
 
 
 def explore_time() -> None:
-    SESSION.registry.clear()
+    get_session().registry.clear()
     ivr(sn)
     sn.start()
     started = time.perf_counter()
@@ -92,7 +92,7 @@ def explore_time() -> None:
     headers = {"content-type": "application/json"}
     started = time.perf_counter()
     for _ in range(exploration.callbacks):
-        SESSION.request("POST", "/ice", headers, body)
+        get_session().request("POST", "/ice", headers, body)
     bare = time.perf_counter() - started
     report(
         f"explore 27-leaf IVR ({exploration.callbacks} callbacks)",
@@ -105,14 +105,14 @@ def explore_time() -> None:
 
 
 def replay_rate() -> None:
-    SESSION.registry.clear()
+    get_session().registry.clear()
 
     @sn.ice
     def on_ice(context: object, event: object) -> object:
         return sn.svaml.ice().say("Hi").hangup()
 
     sn.start()
-    record = SESSION.request("POST", "/ice", {"content-type": "application/json"}, ICE_BODY.encode()).record_id
+    record = get_session().request("POST", "/ice", {"content-type": "application/json"}, ICE_BODY.encode()).record_id
     n = 2000
     started = time.perf_counter()
     for _ in range(n):
@@ -120,7 +120,7 @@ def replay_rate() -> None:
     rate = n / (time.perf_counter() - started)
     started = time.perf_counter()
     for _ in range(n):
-        SESSION.request("POST", "/ice", {"content-type": "application/json"}, ICE_BODY.encode())
+        get_session().request("POST", "/ice", {"content-type": "application/json"}, ICE_BODY.encode())
     bare = n / (time.perf_counter() - started)
     report("replay in process", rate, "/s", ">= 500", rate >= 500, f"ratio {rate / bare:.2f}x bare in-process requests")
     json.dumps(sn.status())

@@ -18,9 +18,9 @@ from _common import ICE_BODY, ROOT, report
 os.chdir(tempfile.mkdtemp())
 
 import sinch_nb as sn  # noqa: E402
+from sinch_nb import get_session  # noqa: E402
 from sinch_nb.deployment.parity import install_pyodide, run_locally  # noqa: E402
 from sinch_nb.functions.cells import compile_cell  # noqa: E402
-from sinch_nb.runtime.session import SESSION  # noqa: E402
 
 NODE_CACHE = ROOT / "tests" / ".cache" / "node"  # where the tests keep Pyodide from npm
 
@@ -29,14 +29,17 @@ N = 500
 
 
 def register(count: int) -> None:
-    SESSION.registry.clear()
-    SESSION.registry.register(
-        "ice", compile_cell(ICE, ("context", "event"), "<ice>", SESSION.registry.namespace), "cell [1]", source=ICE
+    get_session().registry.clear()
+    get_session().registry.register(
+        "ice",
+        compile_cell(ICE, ("context", "event"), "<ice>", get_session().registry.namespace),
+        "cell [1]",
+        source=ICE,
     )
     for n in range(count - 1):
         body = f"return {{'n': {n}}}"
-        function = compile_cell(body, ("context", "request"), f"<e{n}>", SESSION.registry.namespace)
-        SESSION.registry.register("http", function, f"cell [{n + 2}]", key=f"GET /endpoint{n}", source=body)
+        function = compile_cell(body, ("context", "request"), f"<e{n}>", get_session().registry.namespace)
+        get_session().registry.register("http", function, f"cell [{n + 2}]", key=f"GET /endpoint{n}", source=body)
 
 
 def main() -> None:

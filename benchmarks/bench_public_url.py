@@ -46,7 +46,7 @@ def start_cost() -> None:
     import sinch_nb as sn
     from sinch_nb.platform.credentials import CredentialStore
     from sinch_nb.runtime.server import Server
-    from sinch_nb.tunnel import open_tunnel
+    from sinch_nb.tunnel import Tunnels
 
     folder = Path(tempfile.mkdtemp())
     os.chdir(folder)
@@ -65,7 +65,7 @@ def start_cost() -> None:
     bare_server = Server(lambda scope, receive, send: None)
     bare_server.start()
     started = time.perf_counter()
-    tunnel = open_tunnel("ngrok", bare_server.port, lookup=lookup, state_dir=folder / "alone")
+    tunnel = Tunnels().open("ngrok", bare_server.port, lookup=lookup, state_dir=folder / "alone")
     alone = time.perf_counter() - started
     assert tunnel is not None
     tunnel.close()

@@ -12,52 +12,64 @@ from __future__ import annotations
 
 from typing import Any
 
-from .api import (
-    ace,
-    callback,
-    callbacks,
-    calls,
-    clients,
-    configure,
-    conversation,
-    dial,
-    dice,
-    doctor,
-    handlers,
-    http,
-    ice,
-    last_error,
-    notify,
-    pie,
-    start,
-    status,
-    stop,
-    text,
-)
-from .debug_api import (
-    dialpad,
-    diff,
-    explore,
-    export_callbacks,
-    load_callbacks,
-    monitor,
-    replay,
-    to_pytest,
-)
-from .deploy_api import deploy, export, logs, parity
+from ._debugging import diff, monitor, replay, to_pytest
+from ._deploy import deploy, export, logs, parity
+from ._handlers import ace, conversation, dice, handlers, http, ice, notify, pie
+from ._journal import callback, callbacks, calls, export_callbacks, load_callbacks
+from ._runtime import clients, configure, doctor, last_error, start, status, stop
+from ._simulation import dial, dialpad, explore, text
 from .functions import svaml
-from .functions.svaml import SvamlError, SvamlWarning
-from .runtime.errors import PortInUseError, ServerError
+from .functions.errors import (
+    AnswerError,
+    CallbackNotFoundError,
+    ContractError,
+    CredentialsError,
+    DeployError,
+    DeploymentError,
+    EventError,
+    ExportError,
+    MethodNotAllowedError,
+    MissingVariableError,
+    NoKeychainError,
+    ParityUnavailableError,
+    PlatformError,
+    PortInUseError,
+    RouteError,
+    RouteNotFoundError,
+    ServerError,
+    SinchNbError,
+    SvamlError,
+    TunnelError,
+)
+from .functions.svaml import SvamlWarning
+from .session import get_session, reset_session
 from .simulate import HANGUP
 
 __version__ = "0.1.0"
 
 __all__ = [
     "HANGUP",
+    "AnswerError",
+    "CallbackNotFoundError",
+    "ContractError",
+    "CredentialsError",
+    "DeployError",
+    "DeploymentError",
+    "EventError",
+    "ExportError",
+    "MethodNotAllowedError",
+    "MissingVariableError",
+    "NoKeychainError",
+    "ParityUnavailableError",
+    "PlatformError",
     "PortInUseError",
+    "RouteError",
+    "RouteNotFoundError",
     "ServerError",
+    "SinchNbError",
     "SvamlError",
     "SvamlWarning",
+    "TunnelError",
     "__version__",
     "ace",
     "callback",
@@ -75,6 +87,7 @@ __all__ = [
     "explore",
     "export",
     "export_callbacks",
+    "get_session",
     "handlers",
     "http",
     "ice",
@@ -87,6 +100,7 @@ __all__ = [
     "parity",
     "pie",
     "replay",
+    "reset_session",
     "start",
     "status",
     "stop",

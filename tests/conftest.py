@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sinch_nb.runtime.session import SESSION, Session
+from sinch_nb.runtime.session import Session
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sinch"
 PAYLOADS = FIXTURES / "payloads"
@@ -77,16 +77,10 @@ def sn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     import sinch_nb
 
     monkeypatch.chdir(tmp_path)
-    SESSION.stop()
-    SESSION.registry.clear()
-    fresh = {"application_key": None, "application_secret": None, "conversation_secret": None, "insecure": False}
-    SESSION.configure(journal=tmp_path / "journal.db", base_dir=tmp_path, handler_timeout=4.0, **fresh)
-    SESSION.explicit.clear()
+    sinch_nb.reset_session().configure(journal=tmp_path / "journal.db", base_dir=tmp_path)
+    sinch_nb.get_session().user_settings.clear()
     yield sinch_nb
-    sinch_nb.stop()
-    SESSION.registry.clear()
-    SESSION.configure(**fresh)
-    SESSION.explicit.clear()
+    sinch_nb.reset_session()
 
 
 NODE_CACHE = Path(__file__).resolve().parent / ".cache" / "node"

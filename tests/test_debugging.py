@@ -122,14 +122,17 @@ def test_export_and_load_callbacks(sn: Any, tmp_path: Path) -> None:
 
 
 def test_to_pytest_writes_a_test_that_passes_now_and_fails_after_a_change(sn: Any, tmp_path: Path) -> None:
-    from sinch_nb.runtime.session import SESSION
+    from sinch_nb import get_session
 
-    SESSION.registry.run_module("cell [1]", 'GREETING = "Hello"', "<m>")
+    get_session().registry.run_module("cell [1]", 'GREETING = "Hello"', "<m>")
     from sinch_nb.functions.cells import compile_cell
 
     body = "return svaml.ice().say(GREETING).run_menu(svaml.menu('main').prompt('Press 1').option('1', 'return(one)'))"
-    SESSION.registry.register(
-        "ice", compile_cell(body, ("context", "event"), "<c>", SESSION.registry.namespace), "cell [2]", source=body
+    get_session().registry.register(
+        "ice",
+        compile_cell(body, ("context", "event"), "<c>", get_session().registry.namespace),
+        "cell [2]",
+        source=body,
     )
 
     @sn.pie

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from conftest import payload
 
+from sinch_nb import get_session
 from sinch_nb.deployment.export import PYODIDE_VERSION, ExportError
 from sinch_nb.functions.cells import compile_cell
-from sinch_nb.runtime.session import SESSION
 
 TESTS = Path(__file__).resolve().parent
 
@@ -33,8 +33,8 @@ return svaml.pie().say(f"You chose {choice}").hangup()"""
 
 def cell(kind: str, body: str, number: int, key: str | None = None) -> None:
     params = ("context", "request") if kind == "http" else ("context", "event")
-    function = compile_cell(body, params, f"<sinch {kind} cell [{number}]>", SESSION.registry.namespace)
-    SESSION.registry.register(kind, function, f"cell [{number}]", key=key, source=body)
+    function = compile_cell(body, params, f"<sinch {kind} cell [{number}]>", get_session().registry.namespace)
+    get_session().registry.register(kind, function, f"cell [{number}]", key=key, source=body)
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def node_modules(pyodide: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def notebook_handlers(sn: Any) -> None:
-    SESSION.registry.run_module("cell [1]", 'GREETING = "Welcome"', "<sinch module cell [1]>")
+    get_session().registry.run_module("cell [1]", 'GREETING = "Welcome"', "<sinch module cell [1]>")
     cell("ice", ICE, 2)
     cell("pie", PIE, 3)
     cell("dice", 'context.log.info("ended: %s", event.reason)', 4)
@@ -56,7 +56,7 @@ def notebook_handlers(sn: Any) -> None:
         6,
         key="GET /status",
     )
-    assets = SESSION.settings.base_dir / "assets"
+    assets = get_session().settings.base_dir / "assets"
     assets.mkdir(exist_ok=True)
     (assets / "motd.txt").write_text("Open 9-17")
 
@@ -90,7 +90,7 @@ def test_export_writes_a_function_project(sn: Any, tmp_path: Path) -> None:
 
 def test_a_project_over_the_limits_is_refused_naming_the_largest_files(sn: Any, tmp_path: Path) -> None:
     notebook_handlers(sn)
-    (SESSION.settings.base_dir / "assets" / "recording.txt").write_text("x" * (26 * 1024 * 1024))
+    (get_session().settings.base_dir / "assets" / "recording.txt").write_text("x" * (26 * 1024 * 1024))
     with pytest.raises(ExportError, match=r"at most 500 files and 25 MB.*assets/recording.txt"):
         sn.export(tmp_path / "big", "big")
 
@@ -203,7 +203,7 @@ def test_deploy_runs_the_cli_then_follows_the_status_to_running(
     (call,) = [json.loads(line) for line in log.read_text().splitlines() if '"deploy"' in line]
     assert call["argv"] == ["functions", "deploy", "--non-interactive", "--no-docs"]
     assert call["cwd"].endswith("build/.my-ivr.next")
-    project = SESSION.settings.base_dir / "build" / "my-ivr"
+    project = get_session().settings.base_dir / "build" / "my-ivr"
     function_id = json.loads((project / "sinch.json").read_text())["functionId"]
     assert result["function_id"] == function_id
 
@@ -236,13 +236,13 @@ def test_a_failed_deploy_keeps_the_last_good_export(sn: Any, platform: Any, monk
 
     notebook_handlers(sn)
     sn.deploy("my-ivr")
-    project = SESSION.settings.base_dir / "build" / "my-ivr"
+    project = get_session().settings.base_dir / "build" / "my-ivr"
     good = json.loads((project / "sinch.json").read_text())
     monkeypatch.setenv("FAKE_SINCH_DEPLOY", "fail")
     with pytest.raises(DeployError, match="Failed to deploy function: build failed"):
         sn.deploy("my-ivr")
     assert json.loads((project / "sinch.json").read_text()) == good
-    assert not (SESSION.settings.base_dir / "build" / ".my-ivr.next").exists()
+    assert not (get_session().settings.base_dir / "build" / ".my-ivr.next").exists()
 
 
 def test_deploy_errors_name_the_fix(sn: Any, platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ from kernel import Kernel
 from sinch_nb import signing
 from sinch_nb.platform.credentials import CredentialStore
 from sinch_nb.runtime.server import Server
-from sinch_nb.tunnel import TunnelError, open_tunnel
+from sinch_nb.tunnel import TunnelError, Tunnels
 from sinch_nb.tunnel.doctor import run_doctor
 
 TESTS = Path(__file__).resolve().parent
@@ -174,7 +174,7 @@ def test_ngrok_failures_name_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HOME", str(tmp_path))
     store = CredentialStore(tmp_path, environ={"NGROK_AUTHTOKEN": token} if token else {})
     with pytest.raises(TunnelError, match=message):
-        open_tunnel("ngrok", 9, lookup=store.lookup, state_dir=tmp_path)
+        Tunnels().open("ngrok", 9, lookup=store.lookup, state_dir=tmp_path)
 
 
 def test_no_ngrok_agent_and_no_network_to_download_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -185,7 +185,7 @@ def test_no_ngrok_agent_and_no_network_to_download_it(tmp_path: Path, monkeypatc
     monkeypatch.setattr(conf, "DEFAULT_NGROK_PATH", str(tmp_path / "ngrok" / "ngrok"))
     store = CredentialStore(tmp_path, environ={"NGROK_AUTHTOKEN": "t"})
     with pytest.raises(TunnelError, match=r"no ngrok agent here, and it could not be downloaded.*PATH"):
-        open_tunnel("ngrok", 9, lookup=store.lookup, state_dir=tmp_path)
+        Tunnels().open("ngrok", 9, lookup=store.lookup, state_dir=tmp_path)
 
 
 def test_cloudflared_quick_tunnel_forwards_and_closes(
@@ -197,10 +197,11 @@ def test_cloudflared_quick_tunnel_forwards_and_closes(
     session.registry.register("ice", lambda c, e: svaml.ice().hangup(), "ice")
     server = session.start()
     store = CredentialStore(tmp_path, environ={})
-    tunnel = open_tunnel("cloudflared", server.port, lookup=store.lookup, state_dir=tmp_path)
+    tunnels = Tunnels()
+    tunnel = tunnels.open("cloudflared", server.port, lookup=store.lookup, state_dir=tmp_path)
     assert tunnel is not None and tunnel.provider == "cloudflared"
     assert httpx.post(f"{tunnel.public_url}/ice", json=payload("voice-ice")).json() == {"action": {"name": "hangup"}}
-    assert open_tunnel("cloudflared", server.port, lookup=store.lookup, state_dir=tmp_path) is tunnel
+    assert tunnels.open("cloudflared", server.port, lookup=store.lookup, state_dir=tmp_path) is tunnel
     tunnel.close()
     assert not agent_alive(tunnel.pid or 0)
 
@@ -222,15 +223,15 @@ def test_cloudflared_failures_name_the_fix(
 def test_missing_cloudflared_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(TunnelError, match="cloudflared is not on PATH"):
-        open_tunnel("cloudflared", 9, lookup=CredentialStore(tmp_path, environ={}).lookup, state_dir=tmp_path)
+        Tunnels().open("cloudflared", 9, lookup=CredentialStore(tmp_path, environ={}).lookup, state_dir=tmp_path)
 
 
 def test_url_of_your_own(tmp_path: Path) -> None:
     lookup = CredentialStore(tmp_path, environ={}).lookup
-    tunnel = open_tunnel("none", 9, lookup=lookup, state_dir=tmp_path, url="https://my.host/")
+    tunnel = Tunnels().open("none", 9, lookup=lookup, state_dir=tmp_path, url="https://my.host/")
     assert tunnel is not None and tunnel.public_url == "https://my.host"
     with pytest.raises(TunnelError, match="full URL"):
-        open_tunnel("none", 10, lookup=lookup, state_dir=tmp_path, url="my.host")
+        Tunnels().open("none", 10, lookup=lookup, state_dir=tmp_path, url="my.host")
 
 
 def test_doctor_with_nothing_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

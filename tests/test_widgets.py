@@ -121,10 +121,10 @@ def test_monitor_detail_replay_edit_diff_curl_and_fixture(sn: Any) -> None:
 
 
 def test_monitor_pages_ten_thousand_callbacks(sn: Any) -> None:
-    from sinch_nb.runtime.session import SESSION
+    from sinch_nb import get_session
 
     for n in range(10_000):
-        SESSION.journal.append(
+        get_session().journal.append(
             {"time": time.time(), "kind": "ice", "call_id": f"c{n}", "status": 200, "method": "POST"}
         )
     monitor = sn.monitor()

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from ..functions.errors import ContractError
+
 __all__ = ["ContractError", "from_validation_error"]
-
-
-class ContractError(ValueError):
-    """A payload or answer that breaks Sinch's wire contract; ``field`` is its dotted path."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def from_validation_error(what: str, error: ValidationError) -> ContractError:

@@ -9,11 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..functions.errors import DeployError
+
 __all__ = ["DeployError", "DeployResult", "deploy_project"]
-
-
-class DeployError(RuntimeError):
-    """A deploy that could not run or failed; the message names the fix."""
 
 
 @dataclass(frozen=True)

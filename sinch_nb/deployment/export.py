@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..functions import routing
+from ..functions.errors import ExportError
 from ..platform.credentials import FUNCTION_ENV_NAMES
 
 __all__ = ["PYODIDE_VERSION", "RUNTIME_VERSION", "ExportError", "Project", "export_project"]
@@ -28,10 +29,6 @@ PYODIDE_VERSION = "0.27.8"
 RUNTIME_VERSION = "^0.6.0"
 MAX_FILES, MAX_BYTES = 500, 25 * 1024 * 1024
 _SHIPPED = {"sinch_nb", "sinch_nb.functions"}
-
-
-class ExportError(ValueError):
-    """The notebook cannot become a Function as it is; the message names the handler and the fix."""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..functions import routing
+from ..functions.errors import ParityUnavailableError
 from .export import PYODIDE_VERSION
 
 __all__ = ["Parity", "ParityUnavailableError", "check_parity", "install_pyodide", "pyodide_modules", "run_locally"]
@@ -26,10 +27,6 @@ LOCAL_RUNTIME = Path(__file__).parent / "templates" / "local_runtime.mjs"
 #: Where ``sn.parity(install=True)`` puts Pyodide from npm (once per machine).
 USER_NODE_CACHE = Path.home() / ".cache" / "sinch_nb" / "node"
 _KINDS = ("ice", "ace", "pie", "dice", "notify", "conversation", "http")
-
-
-class ParityUnavailableError(RuntimeError):
-    """What the parity check needs and is missing here (Node.js, Pyodide from npm)."""
 
 
 @dataclass(frozen=True)

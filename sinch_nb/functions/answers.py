@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import svaml
+from .errors import AnswerError
 from .http import HttpResponse
 from .rules import ALLOWED, DISPUTED
 
@@ -20,10 +21,6 @@ DEFAULT_FALLBACK: dict[str, Any] = {
     ],
     "action": {"name": "hangup"},
 }
-
-
-class AnswerError(ValueError):
-    """A handler returned something that cannot be sent; the message says what to return."""
 
 
 def svaml_answer(kind: str, result: Any) -> dict[str, Any]:

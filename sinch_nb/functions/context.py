@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from .errors import MissingVariableError
+
 __all__ = [
     "DEFAULT_CACHE_TTL",
     "FunctionCache",
@@ -24,10 +26,6 @@ __all__ = [
 
 #: Seconds a cache entry lives unless ``ttl`` says otherwise.
 DEFAULT_CACHE_TTL = 3600
-
-
-class MissingVariableError(KeyError):
-    """A variable the handler requires is not set."""
 
 
 class FunctionCache(Protocol):

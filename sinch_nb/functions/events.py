@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from .errors import EventError
+
 __all__ = [
     "AceEvent",
     "ConversationEvent",
@@ -26,10 +28,6 @@ __all__ = [
     "conversation_trigger",
     "parse_event",
 ]
-
-
-class EventError(ValueError):
-    """A payload that is not a Sinch callback."""
 
 
 _WORD = re.compile(r"_([a-z0-9])")

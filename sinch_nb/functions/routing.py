@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .errors import MethodNotAllowedError, RouteNotFoundError
+
 __all__ = [
     "HANDLER_KINDS",
     "VOICE_KINDS",
@@ -27,22 +29,6 @@ HANDLER_KINDS = (*VOICE_KINDS, "conversation", "http")
 DISPATCH_PATHS = ("/", "/voice", "/webhook/voice")
 CONVERSATION_PATH = "/webhook/conversation"
 HEALTH_PATH = "/health"
-
-
-class RouteNotFoundError(LookupError):
-    """No route for this path; ``known`` lists the routes there are."""
-
-    def __init__(self, path: str, known: list[str]) -> None:
-        super().__init__(f"no route for {path}; known routes: {', '.join(known)}")
-        self.path, self.known = path, known
-
-
-class MethodNotAllowedError(LookupError):
-    """The path exists, the method does not."""
-
-    def __init__(self, method: str, path: str, allowed: list[str]) -> None:
-        super().__init__(f"{method} is not allowed on {path}; use {', '.join(allowed)}")
-        self.allowed = allowed
 
 
 @dataclass(frozen=True)

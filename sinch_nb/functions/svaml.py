@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Self
 
 from . import rules
+from .errors import SvamlError
 
 __all__ = [
     "AceSvaml",
@@ -37,10 +38,6 @@ __all__ = [
     "to_menu",
     "tts",
 ]
-
-
-class SvamlError(ValueError):
-    """An answer Sinch would refuse; the message names the item and the fix."""
 
 
 class SvamlWarning(UserWarning):

@@ -7,7 +7,6 @@ first sees every callback answered so far. Recent records stay in a bounded dequ
 
 from __future__ import annotations
 
-import atexit
 import itertools
 import json
 import operator
@@ -104,8 +103,7 @@ class Journal:
             (last,) = db.execute("SELECT COALESCE(MAX(id), 0) FROM callbacks").fetchone()
         self._ids = itertools.count(last + 1)
         self._writer = threading.Thread(target=self._write_loop, name="sinch_nb-journal", daemon=True)
-        self._writer.start()
-        atexit.register(self.close)
+        self._writer.start()  # whoever opens a journal closes it (the session does, last, on exit)
 
     # Connections ----------------------------------------------------------
 

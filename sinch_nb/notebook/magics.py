@@ -16,12 +16,11 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
-from .. import api, deploy_api
+from .. import _deploy, _handlers, _runtime
 from ..functions import routing
 from ..functions.cells import compile_cell
-from ..runtime.errors import ServerError
-from ..runtime.session import SESSION
-from ..tunnel.base import TunnelError
+from ..functions.errors import SinchNbError
+from ..session import get_session
 
 __all__ = ["SinchMagics", "load"]
 
@@ -174,7 +173,7 @@ class SinchMagics(Magics):
         args = _line_parser().parse_args(words)
         if args.command == "start":
             try:
-                server = api.start(
+                server = _runtime.start(
                     port=args.port,
                     host=args.host,
                     tunnel=args.tunnel,
@@ -182,7 +181,7 @@ class SinchMagics(Magics):
                     link=args.link,
                     insecure=args.insecure,
                 )
-            except (TunnelError, ServerError) as error:
+            except SinchNbError as error:
                 raise UsageError(str(error)) from None
             print(f"sinch_nb runtime at {server.url}")
             print(_routes_text(server.url))
@@ -191,14 +190,14 @@ class SinchMagics(Magics):
         if args.command == "secrets":
             return _secrets(args.action, args.name)
         if args.command == "doctor":
-            return api.doctor()
+            return _runtime.doctor()
         if args.command in ("export", "parity", "deploy", "logs"):
             return _deployment(args)
         if args.command == "stop":
-            print("runtime stopped; port freed" if api.stop() else "the runtime was not running")
+            print("runtime stopped; port freed" if _runtime.stop() else "the runtime was not running")
             return None
         if args.command == "status":
-            for key, value in api.status().items():
+            for key, value in _runtime.status().items():
                 print(f"{key:>10}: {value}")
             return None
         if args.command == "handlers":
@@ -224,22 +223,24 @@ class SinchMagics(Magics):
         origin = f"cell [{count}]"
         owner = f"cell {self.cell_id}" if self.cell_id else None
         if kind == "module":
-            module = SESSION.registry.run_module(owner or origin, cell, f"<sinch module {origin}>")
+            module = get_session().registry.run_module(owner or origin, cell, f"<sinch module {origin}>")
             names = ", ".join(module.names) or "nothing new"
             print(f"module {origin}: defines {names} for the %%sinch cells")
             return
         key = routing.handler_key(kind, *words[1:3])
         params = ("context", "request") if kind == "http" else ("context", "event")
-        function = compile_cell(cell, params, f"<sinch {key} {origin}>", SESSION.registry.namespace)
-        handler = SESSION.registry.register(kind, function, origin, key=key, source=cell, owner=owner or f"cell {key}")
-        server = SESSION.server
+        function = compile_cell(cell, params, f"<sinch {key} {origin}>", get_session().registry.namespace)
+        handler = get_session().registry.register(
+            kind, function, origin, key=key, source=cell, owner=owner or f"cell {key}"
+        )
+        server = get_session().server
         where = f", serving at {server.url}" if server and server.running else "; %sinch start to serve it"
         print(f"{handler.label}{where}")
 
 
 def _routes_text(url: str) -> str:
     rows = []
-    for handler in api.handlers():
+    for handler in _handlers.handlers():
         path = (
             handler.key.split(" ", 1)[1]
             if handler.kind == "http"
@@ -253,34 +254,30 @@ def _routes_text(url: str) -> str:
 
 
 def _deployment(args: argparse.Namespace) -> Any:
-    from ..deployment.cli import DeployError
-    from ..deployment.export import ExportError
-    from ..deployment.parity import ParityUnavailableError
-
     try:
         if args.command == "export":
-            project = deploy_api.export(args.path, args.name or SESSION.settings.function_name)
+            project = _deploy.export(args.path, args.name or get_session().settings.function_name)
             print(repr(project))
             return None
         if args.command == "parity":  # shown even when it is not the cell's last line
             from IPython.display import display
 
-            display(deploy_api.parity(args.path, install=args.install))  # type: ignore[no-untyped-call]
+            display(_deploy.parity(args.path, install=args.install))  # type: ignore[no-untyped-call]
             return None
         if args.command == "deploy":
-            deploy_api.deploy(args.name, dry_run=args.dry_run, private=args.private, wait=args.wait)
+            _deploy.deploy(args.name, dry_run=args.dry_run, private=args.private, wait=args.wait)
             return None
         if args.follow:
-            deploy_api.logs(args.name, follow=True)
+            _deploy.logs(args.name, follow=True)
             print("following the deployed function's logs into sn.callbacks(); %sinch stop does not end it")
             return None
-        return deploy_api.logs(args.name)
-    except (ExportError, DeployError, ParityUnavailableError, KeyError) as error:
-        raise UsageError(str(error).strip("'\"")) from None
+        return _deploy.logs(args.name)
+    except SinchNbError as error:
+        raise UsageError(str(error)) from None
 
 
 def _signature_text() -> str:
-    settings = SESSION.settings
+    settings = get_session().settings
     if settings.application_secret is None:
         return "Signature checks: off (no VOICE_APPLICATION_SECRET): %sinch secrets add VOICE_APPLICATION_SECRET"
     if settings.insecure:
@@ -293,7 +290,7 @@ def _secrets(action: str, name: str | None) -> None:
 
     from ..platform.credentials import CredentialStore, NoKeychainError
 
-    store = CredentialStore(SESSION.settings.base_dir)
+    store = CredentialStore(get_session().settings.base_dir)
     if action == "list":
         sources = store.sources()
         available, backend = store.keychain()
@@ -324,7 +321,7 @@ def _secrets(action: str, name: str | None) -> None:
 
 
 def _handlers_text() -> str:
-    return "\n".join(f"  {h.key:<24} v{h.version:<3} {h.origin}" for h in api.handlers())
+    return "\n".join(f"  {h.key:<24} v{h.version:<3} {h.origin}" for h in _handlers.handlers())
 
 
 def load(shell: InteractiveShell) -> None:

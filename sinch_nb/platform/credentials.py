@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..contract.secret import Secret
+from ..functions.errors import NoKeychainError
 
 __all__ = ["KNOWN_NAMES", "CredentialStore", "Credentials", "Lookup", "NoKeychainError", "is_secret_name"]
 
@@ -70,10 +71,6 @@ def is_secret_name(name: str) -> bool:
         return False
     words = [w.upper() for w in re.split(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])", name) if w]
     return bool(words) and words[-1] in _SECRET_WORDS and not {"PUBLIC", "PUBLISHABLE"} & set(words)
-
-
-class NoKeychainError(RuntimeError):
-    """No OS keychain backend: secrets go in the environment or ``.env`` instead."""
 
 
 def _check_name(name: str) -> str:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from ..functions.errors import PlatformError
+
 __all__ = ["PlatformError", "raise_for_status"]
-
-
-class PlatformError(RuntimeError):
-    """A Sinch API call that failed; the message names the call, the status and the fix."""
 
 
 _FIXES = {

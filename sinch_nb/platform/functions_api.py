@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ..functions.errors import CredentialsError
 from .errors import raise_for_status
 from .oauth import TokenSource
 
-__all__ = ["FunctionsApi", "log_record"]
+if TYPE_CHECKING:
+    from .credentials import CredentialStore
+
+__all__ = ["FunctionsApi", "functions_api", "log_record", "require_functions_api"]
 
 DONE = ("Running", "Failed", "Stopped")
 
@@ -101,3 +105,26 @@ def log_record(event: dict[str, Any]) -> dict[str, Any]:
         "outcome": "ok" if int(response.get("statusCode", 200) or 200) < 400 else "error",
         "source": "deployed",
     }
+
+
+def functions_api(store: CredentialStore) -> FunctionsApi | None:
+    """The Operations API client the project's access key allows, or None without one."""
+    from . import hosts
+    from .oauth import TokenSource
+
+    found = store.credentials()
+    if not (found.project_id and found.key_id and found.key_secret):
+        return None
+    tokens = TokenSource(hosts.auth_url(store.lookup), found.key_id, found.key_secret)
+    return FunctionsApi(hosts.functions_url(store.lookup), found.project_id, tokens)
+
+
+def require_functions_api(store: CredentialStore, what: str) -> FunctionsApi:
+    """``functions_api``, or a ``CredentialsError`` naming the variables ``what`` needs."""
+    api = functions_api(store)
+    if api is None:
+        raise CredentialsError(
+            f"{what} needs PROJECT_ID, PROJECT_ID_API_KEY and PROJECT_ID_API_SECRET: "
+            "%sinch secrets add NAME, or set them in the environment or .env"
+        )
+    return api

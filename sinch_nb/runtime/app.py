@@ -25,6 +25,7 @@ from ..functions.answers import AnswerError, http_answer, svaml_answer
 from ..functions.context import FunctionConfig
 from ..functions.events import ConversationEvent, VoiceEvent, parse_event, voice_kind
 from ..functions.http import HttpRequest
+from ..functions.origin import REPLAY_HEADER, SIMULATED_HEADER
 from ..journal import Journal
 from .context import DevCache, DevContext, DevStorage
 from .registry import Handler, Registry
@@ -32,8 +33,6 @@ from .settings import DEFAULT_FALLBACK, Settings
 
 __all__ = ["DEFAULT_FALLBACK", "CallbackApp", "ErrorReport", "Settings"]
 
-SIMULATED_HEADER = "x-sinch-nb-simulated"
-REPLAY_HEADER = "x-sinch-nb-replay-of"
 
 #: What Sinch's own default for an unhandled ACE is: carry on.
 DEFAULT_ACE: dict[str, Any] = {"action": {"name": "continue"}}

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..contract.signing import sign_conversation_webhook, voice_signing_headers
+from ..functions.errors import CallbackNotFoundError
+from ..functions.origin import REPLAY_HEADER
 from .session import Session
 
 __all__ = ["Diff", "Replay", "diff", "replay"]
 
-_DROPPED = {"authorization", "cookie", "content-length", "host", "x-timestamp", "x-sinch-nb-replay-of"}
+_DROPPED = {"authorization", "cookie", "content-length", "host", "x-timestamp", REPLAY_HEADER}
 
 
 def _parse(body: str | bytes | None) -> Any:
@@ -47,7 +49,7 @@ def replay(session: Session, record_id: int, body: Any = None) -> Replay:
     """Send record ``record_id``'s request again; ``body`` (dict or JSON text) replaces its body."""
     row = session.journal.get(record_id)
     if row is None:
-        raise KeyError(f"no callback #{record_id} in {session.journal.path}; sn.callbacks() lists them")
+        raise CallbackNotFoundError(f"no callback #{record_id} in {session.journal.path}; sn.callbacks() lists them")
     if body is None:
         raw = (row["request_body"] or "").encode()
     else:
@@ -57,7 +59,7 @@ def replay(session: Session, record_id: int, body: Any = None) -> Replay:
         for k, v in json.loads(row["request_headers"] or "{}").items()
         if k.lower() not in _DROPPED and not k.lower().startswith("x-sinch-webhook-signature")
     }
-    headers["x-sinch-nb-replay-of"] = str(record_id)
+    headers[REPLAY_HEADER] = str(record_id)
     settings = session.settings
     path = str(row["path"])
     if row["kind"] == "conversation" and settings.conversation_secret is not None:
@@ -124,6 +126,6 @@ def diff(session: Session, record_id: int) -> Diff:
     """Replay record ``record_id`` and compare its answer then with now."""
     row = session.journal.get(record_id)
     if row is None:
-        raise KeyError(f"no callback #{record_id} in {session.journal.path}; sn.callbacks() lists them")
+        raise CallbackNotFoundError(f"no callback #{record_id} in {session.journal.path}; sn.callbacks() lists them")
     again = replay(session, record_id)
     return Diff(record_id, again.record_id, _parse(row["response_body"]), again.answer)

@@ -1,12 +1,12 @@
-"""The one runtime per kernel: registry, settings, journal and server, kept across cell re-runs.
+"""A runtime: registry, settings, journal and server, kept across cell re-runs.
 
-Starting twice returns the running server; stopping frees the port; the
-interpreter's exit (kernel shutdown or restart) stops it and commits the journal.
+Starting twice returns the running server; stopping frees the port; ``shutdown``
+stops it and commits the journal. The kernel's own session (``sinch_nb.session``)
+builds on this one; tests and ``sinch_nb.testing`` make runtimes of their own.
 """
 
 from __future__ import annotations
 
-import atexit
 import threading
 from dataclasses import fields, replace
 from pathlib import Path
@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the heavy parts (pydantic, starlette, uvicorn, sqlite) load
     from .app import CallbackApp, ErrorReport, InProcessResponse
     from .server import Server
 
-__all__ = ["SESSION", "Session"]
+__all__ = ["Session"]
 
 
 class Session:
@@ -35,8 +35,8 @@ class Session:
         self._journal: Journal | None = None
         self._app: CallbackApp | None = None
         self.server: Server | None = None
-        #: Settings the user set by hand: credentials found later do not override them.
-        self.explicit: set[str] = set()
+        #: The settings the user set by hand (``configure``): what sinch_nb finds (``adopt``) never replaces them.
+        self.user_settings: set[str] = set()
         self._lock = threading.RLock()
 
     @property
@@ -59,28 +59,26 @@ class Session:
                 self._app = CallbackApp(self.registry, self.journal, self.settings)
             return self._app
 
-    def configure(self, *, found: bool = False, **changes: Any) -> Settings:
-        """Change runtime settings; ``journal=`` moves the journal (before the first callback).
+    def configure(self, **changes: Any) -> Settings:
+        """Change settings (the user's own: ``adopt`` never replaces them); a running server uses them at once."""
+        return self._change(changes, by_user=True)
 
-        ``found=True`` marks values sinch_nb found itself (credentials, a generated webhook secret):
-        unlike the user's own settings, later discoveries may replace them.
-        """
+    def adopt(self, **changes: Any) -> Settings:
+        """Take settings sinch_nb found itself (credentials, a generated webhook secret), except those the user set."""
+        return self._change({k: v for k, v in changes.items() if k not in self.user_settings}, by_user=False)
+
+    def _change(self, changes: dict[str, Any], by_user: bool) -> Settings:
         with self._lock:
             if "journal" in changes:
-                path = changes.pop("journal")
-                if self._journal is not None:
-                    self._journal.close()
-                    self._journal = None
-                    self._app = None
-                self.journal_path = Path(path) if path is not None else None
+                self._move_journal(changes.pop("journal"))
             known = {f.name for f in fields(Settings)}
             unknown = set(changes) - known
             if unknown:
                 raise TypeError(
                     f"unknown setting {', '.join(sorted(unknown))}; settings are {', '.join(sorted(known))}"
                 )
-            if not found:
-                self.explicit |= set(changes)
+            if by_user:
+                self.user_settings |= set(changes)
             if "fallback" in changes:
                 changes["fallback"] = _checked_fallback(changes["fallback"])
             if "base_dir" in changes:
@@ -92,6 +90,15 @@ class Session:
             if self._app is not None:
                 self._app.settings = self.settings
             return self.settings
+
+    def _move_journal(self, path: str | Path | None) -> None:
+        """Journal to ``path`` from now on; a running server writes there from its next callback."""
+        old, self._journal = self._journal, None
+        self.journal_path = Path(path) if path is not None else None
+        if self._app is not None:
+            self._app.journal = self.journal
+        if old is not None:
+            old.close()
 
     def start(self, port: int | None = None, host: str = "127.0.0.1") -> Server:
         """Serve the handlers on ``host:port`` (a free port when None); idempotent."""
@@ -129,10 +136,12 @@ class Session:
         return self._app.last_error if self._app is not None else None
 
     def shutdown(self) -> None:
-        """Stop and commit everything (interpreter exit)."""
+        """Stop serving, then commit and close the journal."""
         self.stop()
         if self._journal is not None:
             self._journal.close()
+            self._journal = None
+            self._app = None
 
 
 def _checked_fallback(fallback: Any) -> dict[str, Any]:
@@ -145,7 +154,3 @@ def _checked_fallback(fallback: Any) -> dict[str, Any]:
         except ContractError as error:
             raise ValueError(f"the fallback must be valid for ICE, ACE and PIE alike: {error}") from None
     return dict(answer)
-
-
-SESSION = Session()
-atexit.register(SESSION.shutdown)

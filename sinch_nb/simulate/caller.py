@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ..contract.signing import voice_signing_headers
+from ..functions.origin import SIMULATED
 from ..functions.script import action_line, prompt_text
 from . import HANGUP
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Call", "CallTranscript", "Step", "Transport", "dial", "http_transport"]
 
-SIMULATED_HEADERS = {"x-sinch-nb-simulated": "1", "content-type": "application/json"}
+SIMULATED_HEADERS = {**SIMULATED, "content-type": "application/json"}
 DEFAULT_REPEATS = 2
 CONNECT_ACTIONS = ("connectPstn", "connectSip", "connectMxp", "connectConf", "connectStream")
 

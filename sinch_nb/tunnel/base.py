@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..functions.errors import TunnelError
+
 __all__ = ["Tunnel", "TunnelError"]
-
-
-class TunnelError(RuntimeError):
-    """A tunnel that could not open; the message names the cause and the fix."""
 
 
 @dataclass

@@ -16,23 +16,24 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from ..session import get_session
 from .exercises import EXERCISES, Exercise, Verdict
 
 __all__ = ["EXERCISES", "Agenda", "Check", "Solution", "agenda", "begin", "check", "revealed", "solution"]
 
 SOLUTIONS_ENV = "SINCH_NB_SOLUTIONS"
-_state = {"solutions": False}
 
 
 def begin(solutions: bool = False) -> Agenda:
     """Start the workshop; ``solutions=True`` (or ``SINCH_NB_SOLUTIONS=1``) reveals the solutions."""
-    _state["solutions"] = solutions or os.environ.get(SOLUTIONS_ENV, "") not in ("", "0", "false", "no")
+    revealing = solutions or os.environ.get(SOLUTIONS_ENV, "") not in ("", "0", "false", "no")
+    get_session().workshop_solutions = revealing
     return agenda()
 
 
 def revealed() -> bool:
     """Whether ``workshop.solution(n)`` shows and loads solutions."""
-    return _state["solutions"]
+    return get_session().workshop_solutions
 
 
 def _exercise(number: int) -> Exercise:

@@ -1,0 +1,108 @@
+"""Deploying from Python: ``sn.export()``, ``parity()``, ``deploy()`` and ``logs()``.
+
+Each binds this kernel's session (handlers, settings, journal, credentials) to the
+deployment room, which does the work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .session import get_session
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .deployment.export import Project
+    from .deployment.logs import LogFollower
+    from .deployment.parity import Parity
+
+__all__ = ["deploy", "export", "logs", "parity"]
+
+
+def export(path: str | Path, name: str, *, variables: dict[str, str] | None = None) -> Project:
+    """Write the notebook's handlers as a Sinch Function project (Node runtime, Pyodide inside) to ``path``."""
+    from .deployment.export import export_project
+    from .runtime.sources import handler_sources
+
+    session = get_session()
+    modules, handlers = handler_sources(session.registry)
+    return export_project(
+        modules,
+        [h.as_dict() for h in handlers],
+        path,
+        name,
+        variables={**session.settings.variables, **(variables or {})},
+        fallback=session.settings.fallback,
+        assets=session.settings.base_dir / "assets",
+    )
+
+
+def parity(project: str | Path, *, install: bool = False, session_only: bool = True) -> Parity:
+    """Run an exported Function under Node on the callbacks this notebook answered; compare the answers.
+
+    Needs Node.js and Pyodide from npm (``install=True`` fetches it once). By default only this
+    session's callbacks are used, since the Function starts with an empty cache, as they did.
+    """
+    from .deployment.parity import check_parity
+
+    journal = get_session().journal
+    where, params = ("WHERE session = ?", (journal.session,)) if session_only else ("", ())
+    return check_parity(project, journal.rows(where, params), install=install)
+
+
+def _build_dir() -> Path:
+    return get_session().settings.base_dir / "build"
+
+
+def deploy(
+    name: str | None = None, *, dry_run: bool = False, private: bool = False, wait: bool = True
+) -> dict[str, Any]:
+    """Export to ``./build/<name>`` and deploy it with the ``sinch`` CLI, then follow it to Running.
+
+    ``dry_run`` lists what would ship (files, variables, secret names) and stops there. A failed
+    deploy leaves the last good export, and its ``functionId``, as they were.
+    """
+    from .deployment import deploy as deployment
+
+    session = get_session()
+    name = name or session.settings.function_name
+
+    def export_to(path: Path) -> Project:
+        return export(path, name)
+
+    if dry_run:
+        summary = deployment.dry_run(_build_dir(), name, export_to)
+        files, variables, secrets = summary["files"], summary["variables"], summary["secret_names"]
+        print(f"Would deploy {name}: {len(files)} files, variables {sorted(variables)}, secrets {secrets}")
+        return summary
+    from .notebook.progress import progress
+    from .platform.functions_api import functions_api
+
+    show = progress(f"Deploying {name} with the sinch CLI")
+    api = functions_api(session.credential_store())
+    return deployment.deploy_function(_build_dir(), name, export_to, private=private, wait=wait, api=api, show=show)
+
+
+def logs(name: str | None = None, *, follow: bool = False) -> pd.DataFrame | LogFollower:
+    """The deployed function's request logs, into the journal as rows with ``source`` = deployed.
+
+    Without ``follow`` it reads what the stream holds and returns those rows; with ``follow`` it
+    keeps reading in the background and returns a ``LogFollower`` whose ``stop()`` ends it
+    (kernel shutdown ends it too).
+    """
+    from .deployment.logs import LogFollower, deployed_function_id, read_logs
+    from .journal.views import callbacks_frame
+    from .platform.functions_api import require_functions_api
+
+    session = get_session()
+    function_id = deployed_function_id(_build_dir(), name or session.settings.function_name)
+    api = require_functions_api(session.credential_store(), "reading the deployed function's logs")
+    if follow:
+        follower = LogFollower(api, function_id, session.journal)
+        session.followers.append(follower)
+        return follower
+    ids = read_logs(api, function_id, session.journal)
+    frame = callbacks_frame(session.journal)
+    return frame.loc[frame.index.isin(ids)]

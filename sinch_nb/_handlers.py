@@ -1,0 +1,70 @@
+"""Handlers from Python: ``@sn.ice``, ``@sn.pie``, ``@sn.http("GET", "/status")``, and ``sn.handlers()``.
+
+The decorators register on this kernel's session, as ``%%sinch`` cells do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .functions import routing
+from .session import get_session
+
+if TYPE_CHECKING:
+    from .runtime.registry import Handler
+
+__all__ = ["ace", "conversation", "dice", "handlers", "http", "ice", "notify", "pie"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _register(kind: str, function: F, key: str | None = None) -> F:
+    origin = f"function {function.__module__}.{function.__qualname__}"
+    get_session().registry.register(kind, function, origin, key=key)
+    return function
+
+
+def ice(function: F) -> F:
+    """Register ``def handler(context, event)`` as the ICE handler (incoming call)."""
+    return _register("ice", function)
+
+
+def ace(function: F) -> F:
+    """Register the ACE handler (the called party answered)."""
+    return _register("ace", function)
+
+
+def pie(function: F) -> F:
+    """Register the PIE handler (the caller's menu input)."""
+    return _register("pie", function)
+
+
+def dice(function: F) -> F:
+    """Register the DiCE handler (the call ended); its answer is ignored."""
+    return _register("dice", function)
+
+
+def notify(function: F) -> F:
+    """Register the Notify handler (recordings, transcriptions, AMD)."""
+    return _register("notify", function)
+
+
+def conversation(function: F) -> F:
+    """Register the Conversation webhook handler (SMS, WhatsApp, …) at ``/webhook/conversation``."""
+    return _register("conversation", function)
+
+
+def http(method: str, path: str) -> Callable[[F], F]:
+    """Register ``def handler(context, request)`` as a custom endpoint, e.g. ``@sn.http("GET", "/status")``."""
+    key = routing.handler_key("http", method, path)
+
+    def decorate(function: F) -> F:
+        return _register("http", function, key)
+
+    return decorate
+
+
+def handlers() -> list[Handler]:
+    """The registered handlers, voice first."""
+    return get_session().registry.handlers()

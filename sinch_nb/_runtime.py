@@ -1,0 +1,91 @@
+"""The runtime from Python: ``sn.start()``, ``stop()``, ``status()``, ``configure()``, clients and errors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .session import get_session
+
+if TYPE_CHECKING:
+    from .platform.clients import Clients
+    from .runtime.app import ErrorReport
+    from .runtime.server import Server
+    from .runtime.settings import Settings
+    from .tunnel.doctor import Doctor
+
+__all__ = ["clients", "configure", "doctor", "last_error", "start", "status", "stop"]
+
+
+def start(
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    *,
+    tunnel: str | None = None,
+    url: str | None = None,
+    link: bool = True,
+    insecure: bool = False,
+) -> Server:
+    """Serve the handlers on ``host:port`` (a free port when None); returns the runtime (``.url``).
+
+    ``tunnel="ngrok"`` or ``"cloudflared"`` (or ``url=`` a public URL you have) makes it reachable
+    from Sinch, and, with credentials set and ``link`` on, points the Voice App and a Conversation
+    webhook at it until ``stop()``. With ``VOICE_APPLICATION_SECRET`` known, voice callbacks must
+    be signed; ``insecure=True`` accepts unsigned ones (forged signatures are always refused).
+    """
+    server, messages = get_session().serve(port, host, tunnel=tunnel, url=url, link=link, insecure=insecure)
+    for message in messages:
+        print(message)
+    return server
+
+
+def stop() -> bool:
+    """Stop serving (callbacks in flight finish), put the Voice App and webhooks back, close the tunnel.
+
+    True if the runtime was running.
+    """
+    was_running, messages = get_session().close()
+    for message in messages:
+        print(message)
+    return was_running
+
+
+def clients() -> Clients:
+    """The Sinch clients the current credentials allow (``context.voice``, ``.conversation``, …)."""
+    return get_session().clients()
+
+
+def doctor() -> Doctor:
+    """What works and what does not for a public URL, each failure with its fix."""
+    from .tunnel.doctor import run_doctor
+
+    session = get_session()
+    server = session.server
+    return run_doctor(session.credential_store(), running_port=server.port if server and server.running else None)
+
+
+def configure(**settings: Any) -> Settings:
+    """Change runtime settings: ``handler_timeout``, ``fallback``, ``variables``, ``journal``, …"""
+    return get_session().configure(**settings)
+
+
+def status() -> dict[str, Any]:
+    """Whether the runtime runs, where, with which handlers, and how many callbacks it journaled."""
+    session = get_session()
+    server = session.server
+    running = bool(server and server.running)
+    error = session.last_error()
+    return {
+        "running": running,
+        "url": server.url if server and running else None,
+        "public_url": server.public_url if server and running else None,
+        "signatures": "checked" if session.settings.application_secret else "not checked (no VOICE_APPLICATION_SECRET)",
+        "handlers": [h.label for h in session.registry.handlers()],
+        "journal": str(session.journal.path),
+        "callbacks": session.journal.count(),
+        "last_error": f"#{error.record_id}: {error.error}" if error else None,
+    }
+
+
+def last_error() -> ErrorReport | None:
+    """The most recent failed callback: handler, error and traceback."""
+    return get_session().last_error()

@@ -1,0 +1,200 @@
+"""The one session per kernel: runtime, journal, registry, tunnels, links, clients, widgets, workshop.
+
+Everything that lives as long as the kernel hangs off the object ``get_session()``
+returns, and leaves through one path, ``shutdown()``, in a fixed order: stop accepting
+callbacks, let the ones in flight finish, put the Voice App and webhook back, close the
+tunnels, then commit and close the journal. ``reset_session()`` gives tests a fresh one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .runtime.session import Session
+from .tunnel import Tunnels
+
+if TYPE_CHECKING:
+    from .notebook.monitor import Monitor
+    from .platform.clients import Clients
+    from .platform.credentials import CredentialStore
+    from .platform.linking import Linker
+    from .runtime.server import Server
+
+__all__ = ["SIMULATOR_KEY", "KernelSession", "get_session", "reset_session"]
+
+#: The Voice App key simulated callbacks are signed with when no real key is configured.
+SIMULATOR_KEY = "sinch-nb-simulator"
+
+
+class Stoppable(Protocol):
+    """Background work the session must end on shutdown (a log follower)."""
+
+    def stop(self) -> None: ...
+
+
+class KernelSession(Session):
+    """The runtime ``Session`` plus what faces the outside: tunnels, links, clients, widgets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tunnels = Tunnels()
+        self.linker: Linker | None = None
+        self.monitor: Monitor | None = None
+        #: Background work the session ends on stop (``sn.logs(follow=True)`` handles).
+        self.followers: list[Stoppable] = []
+        #: Whether ``workshop.solution(n)`` shows and loads solutions.
+        self.workshop_solutions = False
+
+    # Credentials and clients ---------------------------------------------------
+
+    def credential_store(self) -> CredentialStore:
+        """Credentials from the environment, ``.env`` in the notebook folder, or the keychain."""
+        from .platform.credentials import CredentialStore
+
+        return CredentialStore(self.settings.base_dir)
+
+    @property
+    def state_dir(self) -> Path:
+        """``.sinch_nb/`` in the notebook folder: links to restore, tunnel agents to reap."""
+        return self.settings.base_dir / ".sinch_nb"
+
+    def clients(self) -> Clients:
+        """The Sinch clients the current credentials allow (``context.voice``, ``.conversation``, …)."""
+        from .platform.clients import build_clients
+
+        store = self.credential_store()
+        return build_clients(store.credentials(), store.lookup)
+
+    def apply_credentials(self, insecure: bool) -> None:
+        """Give the runtime the Voice App and webhook secrets found, unless the user set them by hand."""
+        found = self.credential_store().credentials()
+        changes: dict[str, Any] = {
+            "application_key": found.application_key,
+            "application_secret": found.application_secret,
+            "conversation_secret": found.conversation_webhook_secret,
+        }
+        self.adopt(insecure=insecure, **changes)
+
+    def simulator_credentials(self) -> dict[str, Any]:
+        """The key and secret simulated callbacks are signed with, as the real platform would."""
+        secret = self.settings.application_secret
+        return {
+            "application_key": self.settings.application_key or SIMULATOR_KEY,
+            "application_secret": secret.reveal() if secret else None,
+        }
+
+    # Lifecycle -----------------------------------------------------------------
+
+    def running(self) -> Server:
+        """The running runtime, started on a free port if it is not running."""
+        server = self.server
+        return server if server is not None and server.running else self.start()
+
+    def serve(
+        self,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        *,
+        tunnel: str | None = None,
+        url: str | None = None,
+        link: bool = True,
+        insecure: bool = False,
+    ) -> tuple[Server, list[str]]:
+        """Start the runtime, and with ``tunnel``/``url`` a public URL linked to the Voice App; returns messages."""
+        self.apply_credentials(insecure)
+        server = self.start(port=port, host=host)
+        self.app.clients = self.clients()
+        if tunnel is None and url is None:
+            return server, []
+        store = self.credential_store()
+        opened = self.tunnels.open(
+            tunnel or "none", server.port, lookup=store.lookup, state_dir=self.state_dir, url=url
+        )
+        server.public_url = opened.public_url if opened else None
+        if opened is None:
+            return server, []
+        messages = [f"Public URL {opened.public_url}  ({opened.provider})"]
+        if link:
+            messages += self._link(opened.public_url, store)
+        return server, messages
+
+    def _link(self, public_url: str, store: CredentialStore) -> list[str]:
+        import httpx
+
+        from .functions.errors import PlatformError
+        from .platform.linking import Linker
+
+        self.linker = Linker(self.state_dir, store.credentials(), store.lookup)
+        try:
+            messages = self.linker.link(public_url)
+        except (PlatformError, httpx.HTTPError) as error:
+            messages = [f"Linking failed, the runtime keeps serving: {error}"]
+        if self.linker.webhook_secret is not None:
+            self.adopt(conversation_secret=self.linker.webhook_secret)
+        return messages
+
+    def stop(self) -> bool:
+        """Stop serving (in-flight callbacks finish), restore links, close tunnels; True if it was running."""
+        return self.close()[0]
+
+    def close(self, *, journal: bool = False) -> tuple[bool, list[str]]:
+        """The one shutdown path, in order; ``journal=True`` also closes the journal (kernel exit)."""
+        with self._lock:
+            server, self.server = self.server, None
+            was_running = bool(server and server.running)
+            if server is not None:
+                server.stop()  # stops accepting, lets callbacks in flight finish
+            linker, self.linker = self.linker, None
+            messages = linker.safe_restore() if linker is not None else []
+            self.tunnels.close_all()
+            if journal:
+                for follower in self.followers:
+                    follower.stop()
+                self.followers.clear()
+                if self.monitor is not None:
+                    self.monitor.close()
+                    self.monitor = None
+            if self._journal is not None:
+                self._journal.flush()
+                if journal:
+                    self._journal.close()
+                    self._journal = None
+                    self._app = None
+            return was_running, messages
+
+    def shutdown(self) -> None:
+        """Everything, in order (interpreter exit, kernel shutdown or restart, ``reset_session``)."""
+        self.close(journal=True)
+
+
+_SESSION: KernelSession | None = None
+_SESSION_LOCK = threading.Lock()
+
+
+def get_session() -> KernelSession:
+    """This kernel's session, made on first use; its ``shutdown`` runs at interpreter exit."""
+    global _SESSION
+    with _SESSION_LOCK:
+        if _SESSION is None:
+            _SESSION = KernelSession()
+            atexit.register(_shutdown)
+        return _SESSION
+
+
+def reset_session() -> KernelSession:
+    """Shut the current session down and start a fresh one (tests; a clean slate in a notebook)."""
+    global _SESSION
+    with _SESSION_LOCK:
+        old, _SESSION = _SESSION, None
+    if old is not None:
+        old.shutdown()
+        atexit.unregister(_shutdown)
+    return get_session()
+
+
+def _shutdown() -> None:
+    if _SESSION is not None:
+        _SESSION.shutdown()
