@@ -50,7 +50,7 @@ def monitor_latency() -> None:
                 seen_count = get_session().journal.committed
                 now = time.perf_counter()
                 for row in get_session().journal.recent:
-                    committed.setdefault(str(row["call_id"])[:8], now)
+                    committed.setdefault(str(row.call_id)[:8], now)
             time.sleep(0.002)
 
     threads = [threading.Thread(target=watch), threading.Thread(target=watch_journal)]
@@ -92,7 +92,7 @@ def explore_time() -> None:
     headers = {"content-type": "application/json"}
     started = time.perf_counter()
     for _ in range(exploration.callbacks):
-        get_session().request("POST", "/ice", headers, body)
+        get_session().answer("POST", "/ice", headers, body)
     bare = time.perf_counter() - started
     report(
         f"explore 27-leaf IVR ({exploration.callbacks} callbacks)",
@@ -112,7 +112,7 @@ def replay_rate() -> None:
         return sn.svaml.ice().say("Hi").hangup()
 
     sn.start()
-    record = get_session().request("POST", "/ice", {"content-type": "application/json"}, ICE_BODY.encode()).record_id
+    record = get_session().answer("POST", "/ice", {"content-type": "application/json"}, ICE_BODY.encode()).record_id
     n = 2000
     started = time.perf_counter()
     for _ in range(n):
@@ -120,7 +120,7 @@ def replay_rate() -> None:
     rate = n / (time.perf_counter() - started)
     started = time.perf_counter()
     for _ in range(n):
-        get_session().request("POST", "/ice", {"content-type": "application/json"}, ICE_BODY.encode())
+        get_session().answer("POST", "/ice", {"content-type": "application/json"}, ICE_BODY.encode())
     bare = n / (time.perf_counter() - started)
     report("replay in process", rate, "/s", ">= 500", rate >= 500, f"ratio {rate / bare:.2f}x bare in-process requests")
     json.dumps(sn.status())

@@ -8,7 +8,7 @@ from .session import get_session
 
 if TYPE_CHECKING:
     from .platform.clients import Clients
-    from .runtime.app import ErrorReport
+    from .runtime.report import ErrorReport
     from .runtime.server import Server
     from .runtime.settings import Settings
     from .tunnel.doctor import Doctor

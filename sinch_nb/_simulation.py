@@ -45,7 +45,7 @@ def text(message: str, from_: str = "+15551234567", channel: str = "SMS") -> dic
     with httpx.Client(base_url=server.url, timeout=30) as client:
         send(http_transport(client), inbound_message(message, from_, channel), secret.reveal() if secret else None)
     session.journal.flush()
-    return dict(session.journal.recent[-1])
+    return session.journal.recent[-1].as_dict()
 
 
 def explore(cli: str = "+15550000001", to: str = "+15550000002", max_depth: int = 5) -> Exploration:
@@ -55,7 +55,7 @@ def explore(cli: str = "+15550000001", to: str = "+15550000002", max_depth: int 
     session = get_session()
 
     def send(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        result = session.request("POST", path, headers, body)
+        result = session.answer("POST", path, headers, body)
         return result.status, result.body
 
     return run_explore(send, cli, to, max_depth=max_depth, **session.simulator_credentials())

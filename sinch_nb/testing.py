@@ -34,7 +34,7 @@ class CallReplayer:
     def send(self, callback: dict[str, Any]) -> tuple[int, Any]:
         """Answer one captured callback; returns the status and the parsed answer (None if empty)."""
         headers = {"content-type": "application/json", **SIMULATED}
-        result = self.session.request(callback["method"], callback["path"], headers, callback["body"].encode())
+        result = self.session.answer(callback["method"], callback["path"], headers, callback["body"].encode())
         return result.status, json.loads(result.body) if result.body else None
 
     def close(self) -> None:

@@ -21,52 +21,15 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-__all__ = ["COLUMNS", "DEFAULT_PATH", "Journal", "mask_headers"]
+from .record import COLUMNS, Record
+
+__all__ = ["COLUMNS", "DEFAULT_PATH", "Journal", "Record", "mask_headers"]
 
 DEFAULT_PATH = Path(".sinch_nb") / "journal.db"
 SCHEMA_VERSION = 1
 
-#: Column name → SQLite type. One record per request.
-COLUMNS: dict[str, str] = {
-    "id": "INTEGER PRIMARY KEY",
-    "time": "REAL",
-    "session": "TEXT",
-    "method": "TEXT",
-    "path": "TEXT",
-    "kind": "TEXT",
-    "call_id": "TEXT",
-    "cli": "TEXT",
-    "destination": "TEXT",
-    "menu_id": "TEXT",
-    "menu_result_type": "TEXT",
-    "menu_result_value": "TEXT",
-    "reason": "TEXT",
-    "result": "TEXT",
-    "duration": "INTEGER",
-    "trigger": "TEXT",
-    "request_headers": "TEXT",
-    "request_body": "TEXT",
-    "handler": "TEXT",
-    "handler_version": "INTEGER",
-    "status": "INTEGER",
-    "response_body": "TEXT",
-    "svaml_action": "TEXT",
-    "svaml_instructions": "TEXT",
-    "latency_ms": "REAL",
-    "outcome": "TEXT",
-    "error": "TEXT",
-    "traceback": "TEXT",
-    "warnings": "TEXT",
-    "logs": "TEXT",
-    "signature": "TEXT",
-    "simulated": "INTEGER",
-    "replay_of": "INTEGER",
-    "source": "TEXT",
-}
-
-_COLUMN_NAMES = frozenset(COLUMNS)
-_EMPTY_ROW: dict[str, Any] = dict.fromkeys(COLUMNS)
-_ROW_VALUES = operator.itemgetter(*COLUMNS)
+_ROW_VALUES = operator.attrgetter(*COLUMNS)
+_JSON_LISTS = ("warnings", "logs")
 
 _MASKED_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-sinch-webhook-signature"}
@@ -92,8 +55,8 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.session = uuid.uuid4().hex[:8]
         self.linger = 0.02
-        self.recent: deque[dict[str, Any]] = deque(maxlen=recent)
-        self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self.recent: deque[Record] = deque(maxlen=recent)
+        self._queue: queue.SimpleQueue[Record | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._written = threading.Condition()
         self._appended_count = 0
@@ -127,26 +90,25 @@ class Journal:
 
     # Writing --------------------------------------------------------------
 
-    def append(self, record: Mapping[str, Any]) -> int:
-        """Queue one record (unknown keys refused); returns its id. Headers are masked here."""
-        if not _COLUMN_NAMES.issuperset(record):
-            unknown = set(record) - _COLUMN_NAMES
-            raise KeyError(f"journal has no column {', '.join(sorted(unknown))}")
-        row = {**_EMPTY_ROW, **record}
+    def append(self, record: Record | Mapping[str, Any]) -> int:
+        """Queue one record (a mapping names only columns); returns its id. Headers are masked here."""
+        row = record if isinstance(record, Record) else Record.of(record)
         with self._lock:
-            row["id"] = next(self._ids)
+            row.id = next(self._ids)
             self._appended_count += 1
-        row["session"] = row["session"] or self.session
-        row["source"] = row["source"] or "local"
-        headers = row.get("request_headers")
-        if isinstance(headers, Mapping):
-            row["request_headers"] = json.dumps(mask_headers(headers))
-        for name in ("warnings", "logs", "svaml_instructions"):
-            if isinstance(row.get(name), list):
-                row[name] = json.dumps(row[name]) if name != "svaml_instructions" else ",".join(row[name])
+        row.session = row.session or self.session
+        row.source = row.source or "local"
+        if isinstance(row.request_headers, Mapping):
+            row.request_headers = json.dumps(mask_headers(row.request_headers))
+        if isinstance(row.warnings, list):
+            row.warnings = json.dumps(row.warnings)
+        if isinstance(row.logs, list):
+            row.logs = json.dumps(row.logs)
+        if isinstance(row.svaml_instructions, list):
+            row.svaml_instructions = ",".join(row.svaml_instructions)
         self.recent.append(row)
         self._queue.put(row)
-        return int(row["id"])
+        return row.id
 
     def _write_loop(self) -> None:
         db = self.connect()
@@ -203,8 +165,8 @@ class Journal:
     def get(self, record_id: int) -> dict[str, Any] | None:
         """One record by id: from memory when recent, else from the file."""
         for row in reversed(self.recent):
-            if row["id"] == record_id:
-                return dict(row)
+            if row.id == record_id:
+                return row.as_dict()
         with closing(self.connect()) as db:  # an older record is committed already: no flush needed
             db.row_factory = sqlite3.Row
             found = db.execute("SELECT * FROM callbacks WHERE id = ?", (record_id,)).fetchone()

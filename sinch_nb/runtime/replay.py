@@ -72,7 +72,7 @@ def replay(session: Session, record_id: int, body: Any = None) -> Replay:
                 str(row["method"]), path, raw, key, settings.application_secret.reveal(), content_type
             )
         )
-    result = session.request(str(row["method"]), path, headers, raw)
+    result = session.answer(str(row["method"]), path, headers, raw)
     return Replay(result.record_id, record_id, result.status, _parse(result.body))
 
 

@@ -19,7 +19,8 @@ from .settings import Settings
 
 if TYPE_CHECKING:  # the heavy parts (pydantic, starlette, uvicorn, sqlite) load on first use
     from ..journal import Journal
-    from .app import CallbackApp, ErrorReport, InProcessResponse
+    from .app import CallbackApp
+    from .report import ErrorReport, InProcessResponse
     from .server import Server
 
 __all__ = ["Session"]
@@ -114,10 +115,10 @@ class Session:
             self.server.start()
             return self.server
 
-    def request(self, method: str, path: str, headers: dict[str, str], body: bytes) -> InProcessResponse:
+    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> InProcessResponse:
         """Send one request through the running runtime's pipeline, in process (started if needed)."""
         server = self.server if self.server is not None and self.server.running else self.start()
-        result: InProcessResponse = server.call(self.app.handle(method, path, headers, body))
+        result: InProcessResponse = server.call(self.app.answer(method, path, headers, body))
         return result
 
     def stop(self) -> bool:

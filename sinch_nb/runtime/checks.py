@@ -1,0 +1,98 @@
+"""The pipeline's checks before a handler runs: signature, JSON, callback kind, wire contract.
+
+Each returns what it found or raises a ``RefusedError`` naming the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..contract import ContractError, signing, validate_callback
+from ..functions.events import ConversationEvent, VoiceEvent, parse_event, voice_kind
+from ..journal.record import Record
+from .incoming import Incoming
+from .refused import RefusedError
+from .settings import Settings
+
+__all__ = ["callback_kind", "check_signature", "parse_callback", "parse_json"]
+
+
+def check_signature(settings: Settings, incoming: Incoming, kind: str, body: bytes) -> str:
+    """``valid``, ``unsigned`` (accepted: no secret, or insecure) or ``unchecked``; refuses the rest."""
+    headers = incoming.headers
+    if kind == "conversation":
+        secret, signed, name = settings.conversation_secret, "x-sinch-webhook-signature" in headers, "webhook"
+    else:
+        secret, signed, name = settings.application_secret, "authorization" in headers, "Voice App"
+    if secret is None:
+        return "unchecked"
+    if not signed:
+        if settings.insecure:
+            return "unsigned"
+        raise RefusedError(
+            401,
+            f"unsigned callback refused: the {name} secret is set, so callbacks must be signed "
+            "(start with --insecure to accept unsigned ones while testing)",
+            signature="unsigned",
+        )
+    if kind == "conversation":
+        valid = signing.verify_conversation_webhook(headers, body, secret.reveal())
+    else:
+        valid = signing.verify_voice_callback(
+            incoming.method, incoming.path, headers, body, settings.application_key or "", secret.reveal()
+        )
+    if not valid:
+        raise RefusedError(
+            401,
+            f"invalid signature refused: it does not match the {name} key and secret this runtime has; "
+            "check VOICE_APPLICATION_KEY / VOICE_APPLICATION_SECRET (or the webhook secret)",
+            signature="invalid",
+        )
+    return "valid"
+
+
+def parse_json(body: bytes) -> Any:
+    """The body as JSON; Sinch posts every callback as JSON."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RefusedError(400, f"body is not JSON ({error}); Sinch posts callbacks as JSON") from None
+
+
+def callback_kind(route: str, payload: Any) -> str:
+    """The handler kind: the route's, or for ``POST /`` the Voice callback's ``event``."""
+    if not isinstance(payload, dict):
+        raise RefusedError(400, f"a callback body is a JSON object, got {type(payload).__name__}")
+    if route != "voice":
+        return route
+    found = voice_kind(payload)
+    if found is None:
+        raise RefusedError(400, "POST / needs a Voice callback whose 'event' is ice, ace, pie, dice or notify")
+    return found
+
+
+def parse_callback(kind: str, payload: dict[str, Any], record: Record) -> VoiceEvent | ConversationEvent:
+    """The handler's ``event``, after the wire contract; what it says of the call goes on ``record``."""
+    try:
+        validate_callback(kind, payload)
+    except ContractError as error:
+        raise RefusedError(400, str(error)) from None
+    event = parse_event(payload, kind)
+    if isinstance(event, ConversationEvent):
+        record.update(trigger=event.trigger, cli=event.identity, destination=event.channel)
+        return event
+    to = payload.get("to")
+    menu_result = payload.get("menuResult") or {}
+    record.update(
+        call_id=event.call_id,
+        cli=payload.get("cli"),
+        destination=to.get("endpoint") if isinstance(to, dict) else None,
+        menu_id=menu_result.get("menuId"),
+        menu_result_type=menu_result.get("type"),
+        menu_result_value=menu_result.get("value"),
+        reason=payload.get("reason"),
+        result=payload.get("result"),
+        duration=payload.get("duration"),
+    )
+    return event

@@ -1,0 +1,77 @@
+"""What the runtime sends back: SVAML, a fallback, a refusal, a plain 200, a custom endpoint's answer.
+
+Each helper notes on the record what it answered and returns the response.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import JSONResponse, Response
+
+from ..functions.answers import http_answer
+from ..journal.record import Record
+from .refused import RefusedError
+
+__all__ = ["DEFAULT_ACE", "fallback", "health", "http_reply", "informational", "refuse", "svaml_reply"]
+
+#: What Sinch's own default for an unhandled ACE is: carry on.
+DEFAULT_ACE: dict[str, Any] = {"action": {"name": "continue"}}
+
+#: The kinds Sinch reads an SVAML answer from.
+SVAML_KINDS = ("ice", "ace", "pie")
+
+
+def svaml_reply(answer: dict[str, Any], record: Record) -> Response:
+    """An SVAML answer, its action and instructions noted for the journal's columns."""
+    action = answer.get("action") or {}
+    record.svaml_action = action.get("name")
+    record.svaml_instructions = [item.get("name") for item in answer.get("instructions", [])] or None
+    body = json.dumps(answer)
+    record.response_body = body
+    return Response(body, media_type="application/json")
+
+
+def fallback(record: Record, answer: dict[str, Any]) -> Response:
+    """When the handler failed: the caller still gets valid SVAML (``answer``), the rest a plain status."""
+    if record.kind in SVAML_KINDS:
+        return svaml_reply(answer, record)
+    if record.kind in ("dice", "notify", "conversation"):
+        return Response(status_code=200)
+    return JSONResponse({"error": "the handler failed; see sn.last_error() in the notebook"}, status_code=500)
+
+
+def informational(kind: str, result: Any, record: Record) -> Response:
+    """DiCE, Notify and Conversation answers: 200, a JSON body only where Sinch reads one."""
+    record.outcome = "ok"
+    if kind == "conversation" and isinstance(result, dict | list):
+        body = json.dumps(result)
+        record.response_body = body
+        return Response(body, media_type="application/json")
+    if result is not None:
+        record.warnings = [f"{kind.upper()} answers are not read by Sinch; sent 200 with an empty body"]
+    return Response(status_code=200)
+
+
+def refuse(refusal: RefusedError, record: Record) -> Response:
+    """A 4xx whose JSON body names the fix."""
+    record.update(outcome="rejected", error=str(refusal))
+    if refusal.signature is not None:
+        record.signature = refusal.signature
+    body = json.dumps({"error": str(refusal), **refusal.extra})
+    record.response_body = body
+    return Response(body, status_code=refusal.status, media_type="application/json", headers=refusal.headers)
+
+
+def health(handlers: list[str]) -> Response:
+    """``GET /health``: alive, and with which handlers."""
+    return JSONResponse({"status": "ok", "handlers": handlers})
+
+
+def http_reply(result: Any, record: Record) -> Response:
+    """A custom endpoint's return value as an HTTP response (Node's ``{statusCode, body}`` too)."""
+    status, headers, media_type, body = http_answer(result)
+    response = Response(body, status_code=status, headers=headers or None, media_type=media_type)
+    record.response_body = bytes(response.body).decode("utf-8", errors="replace")
+    return response
