@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -312,3 +313,34 @@ def test_deploy_from_a_kernel_shows_a_progress_widget(tmp_path: Path) -> None:
         assert "Would deploy kernel-fn" in dry.stdout
     finally:
         kernel.shutdown()
+
+
+def test_following_logs_gives_a_handle_that_stops(sn: Any, platform: Any) -> None:
+    fake, _ = platform
+    notebook_handlers(sn)
+    sn.deploy("my-ivr")
+    fake.log_events.append(
+        {
+            "timestamp": "2026-12-01T10:00:00Z",
+            "request": {"method": "POST", "path": "/ice", "body": {"event": "ice", "callid": "live-2", "cli": "+46"}},
+            "response": {"statusCode": 200, "body": {"action": {"name": "hangup"}}},
+        }
+    )
+    follower = sn.logs("my-ivr", follow=True)
+    deadline = time.monotonic() + 10
+    while "live-2" not in sn.callbacks()["call_id"].tolist() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "live-2" in sn.callbacks()["call_id"].tolist()
+    assert follower.running and "following" in repr(follower)
+    follower.stop()
+    assert not follower.running and "stopped" in repr(follower)
+
+
+def test_logs_without_credentials_name_the_variables(sn: Any, platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    notebook_handlers(sn)
+    sn.deploy("my-ivr")
+    monkeypatch.delenv("PROJECT_ID_API_SECRET")
+    with pytest.raises(sn.CredentialsError, match="PROJECT_ID, PROJECT_ID_API_KEY and PROJECT_ID_API_SECRET"):
+        sn.logs("my-ivr")
+    with pytest.raises(sn.DeployError, match="no deployed function other: %sinch deploy first"):
+        sn.logs("other")

@@ -114,3 +114,41 @@ def test_every_benchmark_imports() -> None:
         code = f"import sys; sys.path.insert(0, {str(script.parent)!r}); import {script.stem}"
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
         assert done.returncode == 0, f"{script.name}: {done.stderr[-600:]}"
+
+
+def test_every_error_sinch_nb_raises_is_a_sinch_nb_error_exported_from_the_package() -> None:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import sinch_nb
+    from sinch_nb.functions import errors
+
+    signals = {"NeedFromNode"}  # functions.bridge: a message to Node that a stored object is needed, not an error
+    found = {}
+    for module_info in pkgutil.walk_packages(sinch_nb.__path__, "sinch_nb."):
+        module = importlib.import_module(module_info.name)
+        for name, value in vars(module).items():
+            error = inspect.isclass(value) and issubclass(value, Exception) and not issubclass(value, Warning)
+            if error and value.__module__.startswith("sinch_nb"):
+                found[name] = value
+    assert len(found) > 15
+    for name, error in found.items():
+        assert name in signals or issubclass(error, sinch_nb.SinchNbError), name
+    for name in errors.__all__:
+        assert getattr(sinch_nb, name) is getattr(errors, name), name
+        assert name in sinch_nb.__all__, name
+        assert name in (errors.__doc__ or ""), f"{name} is missing from the tree drawn in the docstring"
+
+
+def test_no_face_module_imports_another_face_modules_names() -> None:
+    import ast
+
+    for path in (ROOT / "sinch_nb").glob("_*.py"):
+        if path.name == "__init__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert not (node.module or "").startswith("_"), f"{path.name} imports from .{node.module}"
+                private = [alias.name for alias in node.names if alias.name.startswith("_")]
+                assert not private, f"{path.name} imports private {private} from .{node.module}"

@@ -88,14 +88,6 @@ class Registry:
             self._replace(handlers)
         return handler
 
-    def unregister(self, key: str) -> bool:
-        """Remove the handler for ``key``; True if there was one."""
-        with self._lock:
-            if key not in self._handlers:
-                return False
-            self._replace({k: h for k, h in self._handlers.items() if k != key})
-            return True
-
     def _replace(self, handlers: dict[str, Handler]) -> None:
         # One assignment each: a reader sees the old table or the new one, never half of each.
         self._custom = frozenset(k for k, h in handlers.items() if h.kind == "http")
