@@ -1,4 +1,4 @@
-"""The runtime from Python: ``sn.start()``, ``stop()``, ``status()``, ``configure()``, clients and errors."""
+"""The runtime from Python: ``sn.start()``, ``stop()``, ``status()``, ``configure()``, clients, the last error."""
 
 from __future__ import annotations
 

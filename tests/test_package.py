@@ -152,3 +152,30 @@ def test_no_face_module_imports_another_face_modules_names() -> None:
                 assert not (node.module or "").startswith("_"), f"{path.name} imports from .{node.module}"
                 private = [alias.name for alias in node.names if alias.name.startswith("_")]
                 assert not private, f"{path.name} imports private {private} from .{node.module}"
+
+
+#: docs/architecture.md's table: what each room may import inside sinch_nb.
+ROOM_IMPORTS = {
+    "functions": set(),
+    "contract": {"functions"},
+    "journal": set(),
+    "runtime": {"functions", "contract", "journal"},
+    "tunnel": {"functions"},
+    "platform": {"functions", "contract"},
+    "simulate": {"functions", "contract"},
+    "deployment": {"functions", "platform", "journal"},
+}
+
+
+def test_each_room_imports_only_what_the_architecture_allows() -> None:
+    import ast
+
+    for room, allowed in ROOM_IMPORTS.items():
+        for path in (ROOT / "sinch_nb" / room).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.level >= 2:
+                    target = (node.module or "").split(".")[0]
+                    assert target in allowed, f"{path.relative_to(ROOT)} imports sinch_nb.{node.module}"
+                elif isinstance(node, ast.Import | ast.ImportFrom) and not getattr(node, "level", 0):
+                    names = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                    assert not any((n or "").startswith("sinch_nb") for n in names), path
