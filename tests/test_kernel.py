@@ -158,6 +158,27 @@ def test_a_subcommand_shows_its_own_help(kernel: Kernel) -> None:
     assert "no subcommand 'nope'" in kernel.run("%sinch help nope").stderr
 
 
+def test_config_changes_the_settings_as_sn_configure_does(kernel: Kernel) -> None:
+    def settings() -> str:
+        code = (
+            "s = sn.get_session()\nprint(s.settings.handler_timeout, s.settings.function_name, sorted(s.user_settings))"
+        )
+        return kernel.run(code).stdout.strip()
+
+    assert settings() == "4.0 notebook []"  # loading the magics set nothing
+    assert not kernel.run("%config SinchMagics.handler_timeout = 2").stderr
+    assert not kernel.run('%config SinchMagics.function_name = "my-ivr"').stderr
+    assert settings() == "2.0 my-ivr ['function_name', 'handler_timeout']"
+    kernel.run("sn.configure(handler_timeout=3)")
+    shown = kernel.run("%config SinchMagics").stdout
+    assert "SinchMagics.handler_timeout=<Float>" in shown and "Current: 3.0" in shown  # the session's value
+    kernel.run("%config SinchMagics.handler_timeout = 2")
+    assert settings().startswith("2.0 ")
+    kernel.run("sn.reset_session()")  # a new session: %config reaches it, not the old one
+    kernel.run('%config SinchMagics.function_name = "my-ivr"')
+    assert settings() == "4.0 my-ivr ['function_name']"
+
+
 def test_stop_frees_the_port_and_so_does_kernel_shutdown(tmp_path: Path) -> None:
     port = free_port()
     kernel = Kernel(tmp_path)

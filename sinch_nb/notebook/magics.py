@@ -4,6 +4,7 @@
 %%sinch http GET /status         a custom endpoint (request, context)
 %%sinch module                   imports and helpers the handlers share
 %sinch start [--port N] [--host H] | stop | status | handlers | help [SUBCOMMAND]
+%config SinchMagics.handler_timeout = 2     the same as sn.configure(handler_timeout=2)
 
 The line grammar is written once, as the argparse parser ``_line_parser()`` with a help on
 every subcommand and argument; ``LINE_USAGE``, ``HELP`` (``%sinch help``, ``%sinch?``) and each
@@ -13,6 +14,7 @@ subcommand's own help (``%sinch deploy --help``) are generated from it and from 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,11 +23,14 @@ from typing import Any, ClassVar, NoReturn
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
+from traitlets import Bool, Bunch, Float, Int, TraitError, Unicode, observe
+from traitlets.config import Config
 
 from .. import _deploy, _handlers, _runtime
 from ..functions import routing
 from ..functions.cells import compile_cell
 from ..functions.errors import SinchNbError
+from ..runtime.settings import Settings
 from ..session import get_session
 
 __all__ = ["CELL_KINDS", "CELL_USAGE", "HELP", "LINE_USAGE", "SinchMagics", "load"]
@@ -55,8 +60,9 @@ Handlers see what module cells define, not the notebook's other variables (that
 is what ships with the Function)."""
 
 _LINE_NOTES = """\
-N defaults to sn.configure(function_name=...), "notebook" unless set. A `# comment`
-after a line magic is ignored."""
+N defaults to sn.configure(function_name=...) (or %config SinchMagics.function_name),
+"notebook" unless set. A `# comment` after a line magic is ignored. %config SinchMagics
+lists the settings %config can change, each the same as sn.configure(name=value)."""
 
 _PYTHON_NOTES = """\
 In Python: sn.start(), sn.stop(), sn.dial(cli, to, press=[...]), sn.callbacks(), sn.calls(),
@@ -349,9 +355,30 @@ def _without_comment(line: str) -> str:
     return line
 
 
+#: The settings ``%config SinchMagics.<name> = value`` changes, each as ``sn.configure(<name>=value)`` would.
+_SETTINGS = ("handler_timeout", "max_body", "function_name", "insecure")
+
+
 @magics_class
 class SinchMagics(Magics):
-    """The ``%sinch`` line magic and ``%%sinch`` cell magic."""
+    """The ``%sinch`` line magic and ``%%sinch`` cell magic; its traits are settings (``%config SinchMagics``)."""
+
+    handler_timeout = Float(
+        Settings.handler_timeout,
+        help="Seconds a handler may take; after that the caller gets the fallback answer.",
+    ).tag(config=True)
+    max_body = Int(Settings.max_body, help="The largest callback body accepted, in bytes (a larger one gets 413).").tag(
+        config=True
+    )
+    function_name = Unicode(
+        Settings.function_name, help="The Function's name: what %sinch export, deploy and logs use without --name."
+    ).tag(config=True)
+    insecure = Bool(
+        Settings.insecure,
+        help="Accept unsigned callbacks even with a secret known (forged signatures are still refused).",
+    ).tag(config=True)
+
+    _reading = False  # True while the traits take the session's values: that configures nothing
 
     def __init__(self, shell: InteractiveShell) -> None:
         super().__init__(shell)
@@ -360,6 +387,31 @@ class SinchMagics(Magics):
 
     def _pre_run_cell(self, info: Any) -> None:
         self.cell_id = getattr(info, "cell_id", None)
+        self._read_settings()
+
+    # %config SinchMagics ...
+
+    @observe(*_SETTINGS)
+    def _configure(self, change: Bunch) -> None:
+        """``%config SinchMagics.handler_timeout = 2`` is ``sn.configure(handler_timeout=2)``."""
+        if not self._reading:
+            get_session().configure(**{change["name"]: change["new"]})
+
+    def _read_settings(self) -> None:
+        """Show the session's settings (``sn.configure`` or a new session may have changed them); sets nothing."""
+        settings = get_session().settings
+        self._reading = True
+        try:
+            for name in _SETTINGS:
+                with contextlib.suppress(TraitError):  # sn.configure(handler_timeout="3"): keep the last good value
+                    setattr(self, name, getattr(settings, name))
+        finally:
+            self._reading = False
+
+    def update_config(self, config: Config) -> None:
+        """``%config``: compare the new values with the session's, so each change reaches it."""
+        self._read_settings()
+        super().update_config(config)
 
     @line_cell_magic
     def sinch(self, line: str, cell: str | None = None) -> Any:
@@ -544,8 +596,12 @@ def _handlers_text() -> str:
 
 
 def load(shell: InteractiveShell) -> None:
-    """Register the magics with ``shell`` (what ``%load_ext sinch_nb`` calls)."""
-    shell.register_magics(SinchMagics(shell))
+    """Register the magics with ``shell`` (what ``%load_ext sinch_nb`` calls), and as a configurable for ``%config``."""
+    magics = SinchMagics(shell)
+    shell.register_magics(magics)
+    configurables: list[Any] = shell.configurables  # IPython types it as a list of shells
+    if magics not in configurables:  # IPython's Magics adds itself; %config SinchMagics needs it there
+        configurables.append(magics)
 
 
 def _signature_text() -> str:
