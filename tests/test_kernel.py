@@ -144,6 +144,41 @@ def test_bad_magic_arguments_are_usage_errors(kernel: Kernel) -> None:
     assert "%sinch start" in kernel.run("%sinch help").stdout
 
 
+def test_a_subcommand_shows_its_own_help(kernel: Kernel) -> None:
+    shown = kernel.run("%sinch deploy --help")
+    assert shown.error is None and not shown.stderr and "Would deploy" not in shown.stdout  # nothing ran
+    assert shown.stdout.startswith("usage: %sinch deploy [--name N] [--dry-run] [--private] [--no-wait]\n")
+    assert "export to ./build/N and deploy with the sinch CLI" in shown.stdout
+    for option in ("--name N", "--dry-run", "--private", "--no-wait"):
+        assert f"\n  {option} " in shown.stdout, option  # a row of its own, with its help
+    assert "%sinch start" not in shown.stdout  # deploy's help, not the whole text
+    assert kernel.run("%sinch help deploy").stdout == shown.stdout
+    assert "--install" in kernel.run("%sinch parity --help").stdout  # even though PATH is missing
+    assert "store a secret in the OS keychain" in kernel.run("%sinch help secrets add").stdout
+    assert "no subcommand 'nope'" in kernel.run("%sinch help nope").stderr
+
+
+def test_config_changes_the_settings_as_sn_configure_does(kernel: Kernel) -> None:
+    def settings() -> str:
+        code = (
+            "s = sn.get_session()\nprint(s.settings.handler_timeout, s.settings.function_name, sorted(s.user_settings))"
+        )
+        return kernel.run(code).stdout.strip()
+
+    assert settings() == "4.0 notebook []"  # loading the magics set nothing
+    assert not kernel.run("%config SinchMagics.handler_timeout = 2").stderr
+    assert not kernel.run('%config SinchMagics.function_name = "my-ivr"').stderr
+    assert settings() == "2.0 my-ivr ['function_name', 'handler_timeout']"
+    kernel.run("sn.configure(handler_timeout=3)")
+    shown = kernel.run("%config SinchMagics").stdout
+    assert "SinchMagics.handler_timeout=<Float>" in shown and "Current: 3.0" in shown  # the session's value
+    kernel.run("%config SinchMagics.handler_timeout = 2")
+    assert settings().startswith("2.0 ")
+    kernel.run("sn.reset_session()")  # a new session: %config reaches it, not the old one
+    kernel.run('%config SinchMagics.function_name = "my-ivr"')
+    assert settings() == "4.0 my-ivr ['function_name']"
+
+
 def test_stop_frees_the_port_and_so_does_kernel_shutdown(tmp_path: Path) -> None:
     port = free_port()
     kernel = Kernel(tmp_path)

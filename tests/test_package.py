@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +86,27 @@ def test_committed_notebooks_have_no_outputs() -> None:
             assert not cell.get("outputs") and not cell.get("execution_count"), f"{path.name} has outputs"
 
 
+def subcommands(
+    parser: argparse.ArgumentParser, prefix: str = ""
+) -> Iterator[tuple[str, str, argparse.ArgumentParser]]:
+    """Every ``%sinch`` subcommand at any depth ("secrets add"), with the help= it was added with, and its parser."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                path = f"{prefix}{name}"
+                yield path, helps.get(name) or "", sub
+                yield from subcommands(sub, f"{path} ")
+
+
+def help_block(text: str, path: str) -> str:
+    """The part of the help about ``%sinch path``: from its line to the next subcommand's, whitespace collapsed."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if f"{line} ".startswith(f"  %sinch {path} "))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("  %sinch ")), len(lines))
+    return " ".join(" ".join(lines[start:end]).split())
+
+
 def test_the_magic_help_documents_every_subcommand_option_and_cell_kind() -> None:
     from IPython.testing.globalipapp import start_ipython
 
@@ -92,7 +115,8 @@ def test_the_magic_help_documents_every_subcommand_option_and_cell_kind() -> Non
 
     parser = _line_parser()
     (commands,) = [action for action in parser._actions if action.dest == "command"]
-    for name, sub in commands.choices.items():
+    assert set(commands.choices) == {path for path, _, _ in subcommands(parser) if " " not in path}
+    for name, _, sub in subcommands(parser):
         assert f"%sinch {name}" in HELP, name
         for action in sub._actions:
             for flag in action.option_strings:
@@ -106,6 +130,49 @@ def test_the_magic_help_documents_every_subcommand_option_and_cell_kind() -> Non
     shell.run_line_magic("load_ext", "sinch_nb")
     for name in ("%sinch", "%%sinch"):
         assert "%sinch parity PATH [--install]" in shell.object_inspect_text(name)  # what %sinch? pages
+
+
+def test_every_subcommand_and_argument_has_a_help_and_the_help_text_shows_it() -> None:
+    """HELP is generated from the parser: a subcommand or argument added without help= fails here."""
+    from sinch_nb.notebook.magics import HELP, _line_parser
+
+    parser = _line_parser()
+    assert all(action.help for action in parser._actions)
+    found = list(subcommands(parser))
+    assert {"start", "deploy", "secrets add", "help"} <= {path for path, _, _ in found}
+    for path, text, sub in found:
+        assert text, f"%sinch {path} has no help"
+        assert sub.description == text  # what %sinch {path} --help shows
+        block = help_block(HELP, path)
+        assert " ".join(text.split()) in block, f"%sinch {path}: its help is not in HELP"
+        for action in sub._actions:
+            assert action.help, f"%sinch {path} {action.option_strings or action.dest} has no help"
+            if isinstance(action, argparse._SubParsersAction) or "--help" in action.option_strings:
+                continue  # its choices are subcommands, checked in this loop; --help shows itself
+            assert " ".join(action.help.split()) in block, f"%sinch {path} {action.option_strings or action.dest}"
+
+
+def test_the_cell_kinds_table_is_the_runtimes_kinds_and_every_line_is_dispatched() -> None:
+    """The cell kinds written once are the ones the runtime routes; each runnable subcommand has one method."""
+    from sinch_nb.functions import routing
+    from sinch_nb.notebook.magics import CELL_KINDS, CELL_USAGE, HELP, SinchMagics, _line_parser
+
+    assert set(CELL_KINDS) == {*routing.HANDLER_KINDS, "module"}
+    assert CELL_USAGE == "%%sinch ice|ace|pie|dice|notify|conversation|module  or  %%sinch http METHOD /path"
+    flat = " ".join(HELP.split())
+    for text in CELL_KINDS.values():
+        assert " ".join(text.split()) in flat
+    parser = _line_parser()
+    runnable = {
+        path
+        for path, _, sub in subcommands(parser)
+        if not any(isinstance(action, argparse._SubParsersAction) for action in sub._actions)
+    }
+    assert set(SinchMagics._COMMANDS) == runnable
+    for path in runnable:  # each parses to its own entry of the dispatch table
+        sub = next(sub for name, _, sub in subcommands(parser) if name == path)
+        required = [action for action in sub._actions if not action.option_strings and action.nargs is None]
+        assert parser.parse_args([*path.split(), *("x" for _ in required)]).command == path
 
 
 def test_every_benchmark_imports() -> None:
