@@ -46,8 +46,8 @@ def monitor_latency() -> None:
     def watch_journal() -> None:
         seen_count = 0
         while not stop.is_set():
-            if get_session().journal.committed != seen_count:
-                seen_count = get_session().journal.committed
+            if get_session().journal.committed_count != seen_count:
+                seen_count = get_session().journal.committed_count
                 now = time.perf_counter()
                 for row in get_session().journal.recent:
                     committed.setdefault(str(row.call_id)[:8], now)

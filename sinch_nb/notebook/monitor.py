@@ -161,7 +161,7 @@ class Monitor:
 
     def _poll(self, interval: float) -> None:
         while not self._stop.wait(interval):
-            committed = self.session.journal.committed
+            committed = self.session.journal.committed_count
             if committed != self._seen:
                 self._seen = committed
                 self.refresh()

@@ -142,6 +142,7 @@ class CallbackApp:
         """Run the handler and check its answer; the fallback when it fails."""
         context = self._context()
         answers_svaml = kind in replies.SVAML_KINDS
+        self._arrived(record, handler)
         try:
             result = await self.invoker.invoke(handler, self.settings.handler_timeout, context, event)
             if not answers_svaml:
@@ -183,6 +184,7 @@ class CallbackApp:
             body=body,
         )
         context = self._context()
+        self._arrived(record, handler)
         try:
             result = await self.invoker.invoke(handler, self.settings.handler_timeout, context, request)
         except HandlerError as error:
@@ -193,14 +195,19 @@ class CallbackApp:
         record.outcome = "ok"
         return replies.http_reply(result, record)
 
+    def _arrived(self, record: Record, handler: Handler) -> None:
+        """Record the request durably before its handler runs: a handler that kills the kernel leaves it behind."""
+        record.update(outcome="running", handler=handler.label, handler_version=handler.version)
+        self.journal.append(record, durable=True)
+
     def _journal(self, record: Record, response: Response, handler: Handler | None, started: float) -> int:
-        """Note the answer on the record, journal it, and keep it as the last error if it failed."""
+        """Note the answer on the record and record it durably before it leaves; keep it if it failed."""
         record.status = response.status_code
         record.latency_ms = (time.perf_counter() - started) * 1000
         if handler is not None:
             record.handler = handler.label
             record.handler_version = handler.version
-        record_id = self.journal.append(record)
+        record_id = self.journal.append(record, durable=True)
         if record.traceback or record.outcome in ("fallback", "error"):
             self.last_error = ErrorReport(
                 record_id,

@@ -1,0 +1,37 @@
+"""A runtime in a process of its own, for tests about killing or flooding it.
+
+    python runtime_child.py JOURNAL_PATH
+
+Serves an ICE handler that hangs up, ``POST /die`` whose handler ends the process at once
+(``os._exit``, as a segfault or the OOM killer would), and ``POST /crash`` (SIGSEGV); prints
+the URL, then serves until killed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from sinch_nb import svaml
+from sinch_nb.runtime.session import Session
+
+
+def main() -> None:
+    journal = Path(sys.argv[1])
+    session = Session()
+    session.configure(journal=journal, base_dir=journal.parent)
+    session.registry.register("ice", lambda context, event: svaml.ice().say("Hi").hangup(), "ice")
+    session.registry.register("http", lambda context, request: os._exit(1), "die", key="POST /die")
+    session.registry.register(
+        "http", lambda context, request: os.kill(os.getpid(), signal.SIGSEGV), "crash", key="POST /crash"
+    )
+    server = session.start()
+    print(server.url, flush=True)
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

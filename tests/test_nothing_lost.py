@@ -1,0 +1,102 @@
+"""Nothing answered is lost, and a crash leaves a trace: a runtime in a child process, killed."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import payload
+
+from sinch_nb.journal import Journal
+
+CHILD = Path(__file__).parent / "runtime_child.py"
+
+
+class Child:
+    """``runtime_child.py`` journaling to ``journal``."""
+
+    def __init__(self, journal: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(CHILD), str(journal)], stdout=subprocess.PIPE, text=True, cwd=journal.parent
+        )
+        assert self.process.stdout is not None
+        self.url = self.process.stdout.readline().strip()
+        assert self.url.startswith("http://"), self.url
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    return tmp_path / "journal.db"
+
+
+def _load(url: str, answered: list[str], stop: threading.Event, name: str) -> None:
+    body = payload("voice-ice")
+    with httpx.Client(base_url=url, timeout=10) as http:
+        for number in range(1_000_000):
+            if stop.is_set():
+                return
+            call_id = f"{name}-{number}"
+            try:
+                response = http.post("/ice", json={**body, "callid": call_id})
+            except httpx.HTTPError:  # killed: nothing more is answered
+                return
+            if response.status_code == 200:
+                answered.append(call_id)
+
+
+def _rows(path: Path) -> list[tuple[int, str, str]]:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT id, call_id, outcome FROM callbacks ORDER BY id").fetchall()
+
+
+def test_sigkill_under_load_loses_no_answered_callback_and_reuses_no_id(journal_path: Path) -> None:
+    child = Child(journal_path)
+    answered: list[str] = []
+    stop = threading.Event()
+    senders = [threading.Thread(target=_load, args=(child.url, answered, stop, f"t{n}")) for n in range(8)]
+    for sender in senders:
+        sender.start()
+    while len(answered) < 2000:
+        time.sleep(0.01)
+    child.kill()  # mid-stream: callbacks answered a moment ago are not committed to SQLite yet
+    stop.set()
+    for sender in senders:
+        sender.join(timeout=30)
+    reopened = Journal(journal_path)  # the next start: reads the dead kernel's pending log back
+    new_id = reopened.append({"kind": "ice", "call_id": "after-the-crash"})
+    reopened.close()
+    rows = _rows(journal_path)
+    journaled = [call_id for _, call_id, _ in rows]
+    missing = sorted(set(answered) - set(journaled))
+    assert missing == [], f"{len(missing)} of {len(answered)} answered callbacks missing, e.g. {missing[:5]}"
+    assert len(journaled) == len(set(journaled)), "a callback journaled twice"
+    assert new_id > max(record_id for record_id, call_id, _ in rows if call_id != "after-the-crash")
+    assert reopened.recovered > 0  # this test is about the window SQLite had not committed yet
+
+
+@pytest.mark.parametrize("path", ["/die", "/crash"])
+def test_a_handler_that_kills_its_process_leaves_its_callback_as_interrupted(journal_path: Path, path: str) -> None:
+    child = Child(journal_path)
+    assert httpx.post(f"{child.url}/ice", json=payload("voice-ice")).status_code == 200
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(f"{child.url}{path}", content=b"the last request")
+    child.process.wait(timeout=30)
+    reopened = Journal(journal_path)
+    reopened.close()
+    rows = [row for row in reopened.rows() if row["path"] == path]
+    assert len(rows) == 1
+    assert rows[0]["outcome"] == "interrupted"
+    assert rows[0]["error"] == "interrupted: the kernel stopped while handling it"
+    assert rows[0]["request_body"] == "the last request"
+    assert reopened.interrupted == 1
