@@ -313,9 +313,9 @@ class ConversationEvent(View):
 
 
 def voice_kind(payload: Mapping[str, Any]) -> str | None:
-    """The Voice callback kind named by ``payload['event']``, or None."""
+    """The Voice callback kind named by ``payload['event']`` (exactly, as the wire contract reads it), or None."""
     event = payload.get("event")
-    return event.lower() if isinstance(event, str) and event.lower() in VOICE_EVENTS else None
+    return event if isinstance(event, str) and event in VOICE_EVENTS else None
 
 
 def parse_event(payload: Mapping[str, Any], kind: str | None = None) -> VoiceEvent | ConversationEvent:

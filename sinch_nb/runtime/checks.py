@@ -6,6 +6,7 @@ Each returns what it found or raises a ``RefusedError`` naming the fix.
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 from ..contract import ContractError, signing, validate_callback
@@ -53,11 +54,16 @@ def check_signature(settings: Settings, incoming: Incoming, kind: str, body: byt
 
 
 def parse_json(body: bytes) -> Any:
-    """The body as JSON; Sinch posts every callback as JSON."""
+    """The body as JSON; Sinch posts every callback as JSON, a few levels deep."""
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise RefusedError(400, f"body is not JSON ({error}); Sinch posts callbacks as JSON") from None
+    except RecursionError:
+        raise RefusedError(
+            400,
+            f"JSON nested deeper than {sys.getrecursionlimit()} levels refused; Sinch callbacks nest a few levels",
+        ) from None
 
 
 def callback_kind(route: str, payload: Any) -> str:
@@ -68,7 +74,11 @@ def callback_kind(route: str, payload: Any) -> str:
         return route
     found = voice_kind(payload)
     if found is None:
-        raise RefusedError(400, "POST / needs a Voice callback whose 'event' is ice, ace, pie, dice or notify")
+        raise RefusedError(
+            400,
+            f"POST / needs a Voice callback whose 'event' is ice, ace, pie, dice or notify "
+            f"(got {str(payload.get('event'))[:40]!r})",
+        )
     return found
 
 

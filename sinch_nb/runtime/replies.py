@@ -54,9 +54,16 @@ def informational(kind: str, result: Any, record: Record) -> Response:
     return Response(status_code=200)
 
 
+#: How much of a refused request's body the journal keeps, in characters.
+REFUSED_BODY_KEPT = 64 * 1024
+
+
 def refuse(refusal: RefusedError, record: Record) -> Response:
-    """A 4xx whose JSON body names the fix."""
+    """A 4xx whose JSON body names the fix; the journal keeps the first 64 Ki characters of the refused body."""
     record.update(outcome="rejected", error=str(refusal))
+    body = record.request_body
+    if body is not None and len(body) > REFUSED_BODY_KEPT:
+        record.request_body = f"{body[:REFUSED_BODY_KEPT]}… [cut: {len(body)} characters, {REFUSED_BODY_KEPT} kept]"
     if refusal.signature is not None:
         record.signature = refusal.signature
     body = json.dumps({"error": str(refusal), **refusal.extra})

@@ -1,0 +1,82 @@
+"""Hostile input, over real HTTP: each gets a clear answer, is journaled, and the next callback still is."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from conftest import payload
+
+from sinch_nb import svaml
+from sinch_nb.runtime.session import Session
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+def _json(body: Any) -> bytes:
+    return json.dumps(body).encode()
+
+
+#: name → (path, headers, body): each from the kinds of request an attacker or a broken client sends.
+HOSTILE: dict[str, tuple[str, dict[str, Any], bytes]] = {
+    "replay header of 20 digits": ("/ice", {"x-sinch-nb-replay-of": "9" * 20}, _json(payload("voice-ice"))),
+    "replay header of 5,000 digits": ("/ice", {"x-sinch-nb-replay-of": "9" * 5000}, _json(payload("voice-ice"))),
+    "replay header of a superscript digit": (
+        "/ice",
+        {"x-sinch-nb-replay-of": b"\xb2"},  # '²' in Latin-1, as HTTP headers are read
+        _json(payload("voice-ice")),
+    ),
+    "DiCE duration of 10^20": ("/dice", {}, _json({**payload("voice-dice"), "duration": 10**20})),
+    "cli that is an object": ("/ice", {}, _json({**payload("voice-ice"), "cli": {"x": 1}})),
+    "reason that is a list": ("/dice", {}, _json({**payload("voice-dice"), "reason": ["a"]})),
+    "lone surrogate in cli": ("/ice", {}, b'{"event": "ice", "callid": "c", "cli": "\\ud800", "to": {}}'),
+    "lone surrogate in a DiCE reason": (
+        "/dice",
+        {},
+        _json(payload("voice-dice")).replace(b'"reason": "', b'"reason": "\\udfff'),
+    ),
+    "JSON nested 100,000 deep on /": ("/", {}, DEEP),
+    "JSON nested 100,000 deep on /ice": ("/ice", {}, DEEP),
+    "event in capitals on /": ("/", {}, _json({**payload("voice-ice"), "event": "ICE"})),
+    "1 MiB of invalid UTF-8": ("/ice", {}, b"\xff" * (1024 * 1024 - 1)),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_request_is_answered_journaled_and_the_next_callback_too(
+    session: Session, client: httpx.Client, name: str
+) -> None:
+    session.registry.register("ice", lambda c, e: svaml.ice().say("Hi").hangup(), "ice")
+    path, headers, body = HOSTILE[name]
+    hostile = client.post(path, content=body, headers={"content-type": "application/json", **headers})
+    assert hostile.status_code < 500, hostile.text
+    if hostile.status_code >= 400:
+        assert hostile.json()["error"], "a refusal names the fix"
+    normal = client.post("/ice", json={**payload("voice-ice"), "callid": "the-next-one"})
+    assert normal.status_code == 200 and normal.json()["action"] == {"name": "hangup"}
+    rows = list(session.journal.rows())
+    assert len(rows) == 2, "one record per request"
+    assert rows[0]["status"] == hostile.status_code
+    assert rows[1]["call_id"] == "the-next-one" and rows[1]["outcome"] == "ok"
+    assert session.journal.problem is None
+
+
+def test_deep_nesting_is_refused_naming_the_limit(client: httpx.Client) -> None:
+    response = client.post("/", content=DEEP)
+    assert response.status_code == 400
+    assert "nested deeper than" in response.json()["error"]
+
+
+def test_the_event_name_is_read_the_same_by_the_router_and_the_contract(client: httpx.Client) -> None:
+    response = client.post("/", json={**payload("voice-ice"), "event": "ICE"})
+    assert response.status_code == 400
+    assert "'ICE'" in response.json()["error"] and "ice, ace, pie, dice or notify" in response.json()["error"]
+
+
+def test_a_refused_body_is_stored_cut_to_the_limit(session: Session, client: httpx.Client) -> None:
+    client.post("/ice", content=b"x" * (900 * 1024))
+    (row,) = session.journal.rows()
+    assert row["outcome"] == "rejected"
+    assert len(row["request_body"]) < 70 * 1024 and row["request_body"].endswith("[cut: 921600 characters, 65536 kept]")
