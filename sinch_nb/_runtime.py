@@ -81,6 +81,7 @@ def status() -> dict[str, Any]:
         "signatures": "checked" if session.settings.application_secret else "not checked (no VOICE_APPLICATION_SECRET)",
         "handlers": [h.label for h in session.registry.handlers()],
         "journal": str(session.journal.path),
+        "journal_problem": session.journal.problem,
         "callbacks": session.journal.count(),
         "last_error": f"#{error.record_id}: {error.error}" if error else None,
     }

@@ -9,6 +9,7 @@ tunnels, then commit and close the journal. ``reset_session()`` gives tests a fr
 from __future__ import annotations
 
 import atexit
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -47,6 +48,7 @@ class KernelSession(Session):
         self.followers: list[Stoppable] = []
         #: Whether ``workshop.solution(n)`` shows and loads solutions.
         self.workshop_solutions = False
+        self._noticed: str | None = None
 
     # Credentials and clients ---------------------------------------------------
 
@@ -165,6 +167,17 @@ class KernelSession(Session):
                     self._app = None
             return was_running, messages
 
+    def journal_notice(self) -> str | None:
+        """What to tell the user about the journal, once per new problem (a full or locked disk)."""
+        journal = self._journal
+        problem = journal.problem if journal is not None else None
+        if problem is None or problem == self._noticed:
+            self._noticed = problem
+            return None
+        self._noticed = problem
+        waiting = f"; {journal.unsaved} callbacks wait in memory" if journal is not None and journal.unsaved else ""
+        return f"sinch_nb: {problem}{waiting}. Free the disk or close what holds the file; %sinch status shows it"
+
     def shutdown(self) -> None:
         """Everything, in order (interpreter exit, kernel shutdown or restart, ``reset_session``)."""
         self.close(journal=True)
@@ -181,7 +194,11 @@ def get_session() -> KernelSession:
         if _SESSION is None:
             _SESSION = KernelSession()
             atexit.register(_shutdown)
-        return _SESSION
+        session = _SESSION
+    notice = session.journal_notice()
+    if notice:  # every sn.* call goes through here: a journal that cannot write is never silent
+        print(notice, file=sys.stderr)
+    return session
 
 
 def reset_session() -> KernelSession:

@@ -9,11 +9,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from conftest import payload
 
+from sinch_nb import svaml
 from sinch_nb.journal import Journal
 
 CHILD = Path(__file__).parent / "runtime_child.py"
@@ -100,3 +102,38 @@ def test_a_handler_that_kills_its_process_leaves_its_callback_as_interrupted(jou
     assert rows[0]["error"] == "interrupted: the kernel stopped while handling it"
     assert rows[0]["request_body"] == "the last request"
     assert reopened.interrupted == 1
+
+
+def test_a_journal_that_cannot_write_is_reported_and_loses_nothing(sn: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    session = sn.get_session()
+    session.journal.busy_timeout = 0.1
+    sn.ice(lambda context, event: svaml.ice().say("Hi").hangup())
+    server = sn.start()
+    holder = sqlite3.connect(session.journal.path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program holds the file: every write fails
+    assert httpx.post(f"{server.url}/ice", json={**payload("voice-ice"), "callid": "while-locked"}).status_code == 200
+    deadline = time.monotonic() + 10
+    while session.journal.problem is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "locked" in str(sn.status()["journal_problem"])
+    assert "sinch_nb: cannot write the journal" in capsys.readouterr().err  # said on the next sn.* call
+    sn.handlers()
+    assert capsys.readouterr().err == ""  # once, not on every call
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert httpx.post(f"{server.url}/ice", json={**payload("voice-ice"), "callid": "after"}).status_code == 200
+    assert sorted(sn.callbacks()["call_id"].tolist()) == ["after", "while-locked"]
+    assert session.journal.problem is None
+
+
+def test_settings_reach_the_running_server_at_once(sn: Any, tmp_path: Path) -> None:
+    sn.ice(lambda context, event: svaml.ice().say("Hi").hangup())
+    server = sn.start()
+    assert httpx.post(f"{server.url}/ice", json=payload("voice-ice")).status_code == 200
+    sn.configure(journal=tmp_path / "moved.db")
+    assert httpx.post(f"{server.url}/ice", json={**payload("voice-ice"), "callid": "moved"}).status_code == 200
+    assert sn.callbacks()["call_id"].tolist() == ["moved"]
+    assert sn.status()["journal"] == str(tmp_path / "moved.db")
+    sn.configure(application_key="app-key", application_secret="BeIukql3pTKJ8RGL5zo0DA==")
+    assert sn.status()["signatures"] == "checked"
+    assert httpx.post(f"{server.url}/ice", json=payload("voice-ice")).status_code == 401

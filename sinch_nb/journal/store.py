@@ -94,6 +94,8 @@ class Journal:
         self.max_rows = max_rows
         #: How long the writer lets a burst gather before committing it.
         self.linger = 0.02
+        #: How long a connection waits for a lock another process holds before it reports a problem.
+        self.busy_timeout = 5.0
         self.recent: deque[Record] = deque(maxlen=recent)
         self.recent_bytes = recent_bytes
         self._recent_size = 0
@@ -131,7 +133,7 @@ class Journal:
 
     def connect(self) -> sqlite3.Connection:
         """A new connection (one per thread); WAL lets readers run while the writer commits."""
-        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        db = sqlite3.connect(self.path, timeout=self.busy_timeout, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")  # a commit survives a process crash (an OS crash is out of scope)
         return db
@@ -322,6 +324,11 @@ class Journal:
                 "DELETE FROM callbacks WHERE id < (SELECT id FROM callbacks ORDER BY id DESC LIMIT 1 OFFSET ?)",
                 (self.max_rows - 1,),
             )
+
+    @property
+    def unsaved(self) -> int:
+        """How many records wait in memory for the disk to take them."""
+        return len(self._unsaved)
 
     @property
     def committed_count(self) -> int:
