@@ -3,8 +3,9 @@
     python runtime_child.py JOURNAL_PATH
 
 Serves an ICE handler that hangs up, ``POST /die`` whose handler ends the process at once
-(``os._exit``, as a segfault or the OOM killer would), and ``POST /crash`` (SIGSEGV); prints
-the URL, then serves until killed.
+(``os._exit``, as a segfault or the OOM killer would), ``POST /crash`` (SIGSEGV), ``POST /hang``
+(a handler that never returns; the timeout is 0.5 s) and ``POST /exit`` (the main thread shuts
+the runtime down and returns, as a kernel does on shutdown); prints the URL, then serves.
 """
 
 from __future__ import annotations
@@ -22,15 +23,19 @@ from sinch_nb.runtime.session import Session
 def main() -> None:
     journal = Path(sys.argv[1])
     session = Session()
-    session.configure(journal=journal, base_dir=journal.parent)
+    session.configure(journal=journal, base_dir=journal.parent, handler_timeout=0.5)
+    leave = threading.Event()
     session.registry.register("ice", lambda context, event: svaml.ice().say("Hi").hangup(), "ice")
     session.registry.register("http", lambda context, request: os._exit(1), "die", key="POST /die")
     session.registry.register(
         "http", lambda context, request: os.kill(os.getpid(), signal.SIGSEGV), "crash", key="POST /crash"
     )
+    session.registry.register("http", lambda context, request: threading.Event().wait(), "hang", key="POST /hang")
+    session.registry.register("http", lambda context, request: leave.set(), "exit", key="POST /exit")
     server = session.start()
     print(server.url, flush=True)
-    threading.Event().wait()
+    leave.wait()
+    session.shutdown()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -11,6 +14,7 @@ from conftest import payload
 
 from sinch_nb import svaml
 from sinch_nb.runtime.session import Session
+from sinch_nb.runtime.settings import DEFAULT_FALLBACK
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 
@@ -80,3 +84,52 @@ def test_a_refused_body_is_stored_cut_to_the_limit(session: Session, client: htt
     (row,) = session.journal.rows()
     assert row["outcome"] == "rejected"
     assert len(row["request_body"]) < 70 * 1024 and row["request_body"].endswith("[cut: 921600 characters, 65536 kept]")
+
+
+def test_a_blocking_async_handler_times_out_and_delays_no_other_callback(
+    session: Session, client: httpx.Client
+) -> None:
+    async def blocks(context: Any, event: Any) -> Any:
+        time.sleep(3)  # a synchronous client inside an async handler
+        return svaml.ice().hangup()
+
+    session.configure(handler_timeout=0.5)
+    session.registry.register("ice", blocks, "ice")
+    session.registry.register("pie", lambda c, e: svaml.pie().hangup(), "pie")
+    blocked: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: blocked.update(response=client.post("/ice", json=payload("voice-ice"))))
+    thread.start()
+    time.sleep(0.1)  # the ICE handler is blocking now
+    with httpx.Client(base_url=str(client.base_url)) as other:
+        sent = time.perf_counter()
+        pie = other.post("/pie", json=payload("voice-pie"))
+        waited = time.perf_counter() - sent
+    thread.join()
+    assert pie.json() == {"action": {"name": "hangup"}}
+    assert waited < 0.4, f"an unrelated PIE waited {waited:.2f} s behind a blocking async handler"
+    assert blocked["response"].json() == DEFAULT_FALLBACK
+    (ice,) = (row for row in session.journal.rows() if row["kind"] == "ice")
+    assert ice["outcome"] == "fallback" and "took longer than 0.5 s" in ice["error"]
+
+
+def test_stuck_sync_handlers_do_not_starve_the_next_callback(session: Session, client: httpx.Client) -> None:
+    release = threading.Event()
+
+    def stuck(context: Any, request: Any) -> Any:
+        release.wait(30)
+        return "late"
+
+    session.configure(handler_timeout=0.3)
+    session.registry.register("http", stuck, "stuck", key="POST /stuck")
+    session.registry.register("ice", lambda c, e: svaml.ice().say("fast").hangup(), "ice")
+    try:
+        with concurrent.futures.ThreadPoolExecutor(20) as senders:
+            outcomes = list(senders.map(lambda _: client.post("/stuck").status_code, range(20)))
+        assert outcomes == [500] * 20  # each timed out: its thread is still stuck in the handler
+        fast = client.post("/ice", json=payload("voice-ice"))
+        assert fast.json()["instructions"][0]["text"] == "fast", "answered by its handler, not the fallback"
+        session.stop()
+        server = session.start()  # stop/start keeps working too
+        assert httpx.post(f"{server.url}/ice", json=payload("voice-ice")).json()["instructions"][0]["text"] == "fast"
+    finally:
+        release.set()

@@ -137,3 +137,10 @@ def test_settings_reach_the_running_server_at_once(sn: Any, tmp_path: Path) -> N
     sn.configure(application_key="app-key", application_secret="BeIukql3pTKJ8RGL5zo0DA==")
     assert sn.status()["signatures"] == "checked"
     assert httpx.post(f"{server.url}/ice", json=payload("voice-ice")).status_code == 401
+
+
+def test_the_interpreter_exit_never_waits_for_a_stuck_handler(journal_path: Path) -> None:
+    child = Child(journal_path)
+    assert httpx.post(f"{child.url}/hang", timeout=10).status_code == 500  # timed out; its thread never returns
+    httpx.post(f"{child.url}/exit", timeout=10)
+    assert child.process.wait(timeout=30) == 0  # a thread pool that is joined at exit would wait forever
