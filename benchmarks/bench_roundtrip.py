@@ -3,8 +3,10 @@
 Targets (issue 2): throughput ratio >= 0.8; p99 <= 5 ms at 200 req/s on loopback.
 All servers run the same way (uvicorn in a daemon thread of this process, the same
 HTTP implementation); the load comes from other processes (wrk, a paced client).
-Like is measured against like: a plain ``def`` handler runs on a thread pool in both
-(Starlette's own rule for sync endpoints), an ``async def`` handler on the loop in both.
+A plain ``def`` handler runs on a thread pool in both (Starlette's own rule for sync
+endpoints). An ``async def`` handler runs on the loop in the bare app, while sinch_nb runs it
+on a pool thread's own loop, so that one that blocks cannot delay other callbacks (issue 15):
+that ratio prices the isolation, and is reported, not held to 0.8.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def ratio_of(bare_url: str, ours_url: str, pairs: int = 3) -> tuple[float, float
 
 def main() -> None:
     for sync in (True, False):
-        label = "def handler (thread pool)" if sync else "async def handler (on the loop)"
+        label = "def handler (thread pool)" if sync else "async def handler (bare: on the loop; sinch_nb: pool thread's loop)"
         bare = Server(bare_app(sync=sync))
         bare.start()
         session, ours = sinch_nb_server(sync)
