@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import resource
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,12 +24,24 @@ CHILD = Path(__file__).parent / "runtime_child.py"
 
 
 class Child:
-    """``runtime_child.py`` journaling to ``journal``."""
+    """``runtime_child.py`` journaling to ``journal``; ``open_files`` caps its file descriptors (soft and hard)."""
 
-    def __init__(self, journal: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(CHILD), str(journal)], stdout=subprocess.PIPE, text=True, cwd=journal.parent
-        )
+    def __init__(self, journal: Path, open_files: int | None = None) -> None:
+        self.stderr = journal.parent / "stderr.txt"
+
+        def cap() -> None:
+            if open_files is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
+        with self.stderr.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, str(CHILD), str(journal)],
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                cwd=journal.parent,
+                preexec_fn=cap,
+            )
         assert self.process.stdout is not None
         self.url = self.process.stdout.readline().strip()
         assert self.url.startswith("http://"), self.url
@@ -144,3 +158,30 @@ def test_the_interpreter_exit_never_waits_for_a_stuck_handler(journal_path: Path
     assert httpx.post(f"{child.url}/hang", timeout=10).status_code == 500  # timed out; its thread never returns
     httpx.post(f"{child.url}/exit", timeout=10)
     assert child.process.wait(timeout=30) == 0  # a thread pool that is joined at exit would wait forever
+
+
+def test_stalled_connections_leave_room_for_a_real_callback(journal_path: Path) -> None:
+    child = Child(journal_path, open_files=1024)  # a common default: 1,100 connections would exhaust it
+    host, port = httpx.URL(child.url).host, httpx.URL(child.url).port
+    stalled = []
+    for number in range(1100):
+        connection = socket.create_connection((host, port))
+        if number % 2:
+            connection.sendall(b"POST /ice HTTP/1.1\r\nHost: x\r\n")  # half a head, then nothing
+        stalled.append(connection)
+    try:
+        response = httpx.post(f"{child.url}/ice", json=payload("voice-ice"), timeout=10)
+        assert response.status_code == 200, "a real callback is answered beside 1,100 stalled connections"
+    finally:
+        for connection in stalled:
+            connection.close()
+        child.kill()
+    assert child.stderr.stat().st_size < 10_000, child.stderr.read_text()[:2000]  # nothing floods the output
+
+
+def test_oversized_headers_are_refused_with_431_and_journaled(session: Any, client: httpx.Client) -> None:
+    response = client.post("/ice", json=payload("voice-ice"), headers={"x-big": "x" * (200 * 1024)})
+    assert response.status_code == 431 and "at most 65536" in response.json()["error"]
+    assert client.post("/ice", json=payload("voice-ice")).status_code in (200, 500)  # still serving
+    first = next(session.journal.rows())
+    assert first["status"] == 431 and len(first["request_headers"] or "") < 70 * 1024

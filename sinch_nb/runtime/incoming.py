@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .protocol import HEADER_BYTES_KEY, MAX_HEADER_BYTES
 from .refused import RefusedError
 
 __all__ = ["Incoming", "read_body"]
@@ -26,12 +27,15 @@ class Incoming:
     query: str
     headers: dict[str, str]
     receive: Receive
+    #: The size of the request's headers when they were over the cap (only those under it are kept).
+    header_bytes: int = 0
 
     @classmethod
     def from_scope(cls, scope: Any, receive: Receive) -> Incoming:
         """The request uvicorn hands over."""
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        return cls(scope["method"], scope["path"], scope["query_string"].decode("latin-1"), headers, receive)
+        query = scope["query_string"].decode("latin-1")
+        return cls(scope["method"], scope["path"], query, headers, receive, scope.get(HEADER_BYTES_KEY, 0))
 
     @classmethod
     def in_process(cls, method: str, path: str, headers: dict[str, str], body: bytes) -> Incoming:
@@ -55,7 +59,13 @@ def _body_once(body: bytes) -> Receive:
 
 
 async def read_body(incoming: Incoming, limit: int) -> bytes:
-    """The whole body, refused with 413 past ``limit`` bytes (declared or read)."""
+    """The whole body, refused with 413 past ``limit`` bytes (declared or read), or 431 for oversized headers."""
+    if incoming.header_bytes:
+        raise RefusedError(
+            431,
+            f"request headers of {incoming.header_bytes} bytes refused: at most {MAX_HEADER_BYTES}; "
+            "Sinch sends a few hundred",
+        )
     declared = incoming.headers.get("content-length", "")
     too_large = RefusedError(413, f"body over {limit} bytes; Sinch callbacks are far smaller")
     if declared.isdigit() and int(declared) > limit:

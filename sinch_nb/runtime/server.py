@@ -42,13 +42,30 @@ class _Recent(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(f"{record.levelname}: {record.getMessage()}")
 
+    def loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """The server loop's exception handler: asyncio's errors (accept failures…) kept here, never printed."""
+        error = context.get("exception")
+        self.lines.append(f"ERROR: {context.get('message')}{f': {error!r}' if error else ''}")
 
-def _http_implementation() -> str:
+
+def _http_implementation() -> Any:
+    """httptools with the runtime's limits (``protocol.py``); h11 where httptools is missing."""
     try:
-        import httptools  # noqa: F401
+        from .protocol import GuardedHttpToolsProtocol
     except ImportError:
         return "h11"
-    return "httptools"
+    return GuardedHttpToolsProtocol
+
+
+def _raise_open_file_limit() -> None:
+    """As many open connections as the system allows this process (the soft limit is often 1,024)."""
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = hard if hard != resource.RLIM_INFINITY else 65536
+        if soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -104,6 +121,7 @@ class Server:
         """Bind, start the thread, and return once the server accepts connections."""
         if self.running:
             return
+        _raise_open_file_limit()
         sock = bind(self.host, self.requested_port)
         self.port = sock.getsockname()[1]
         for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
@@ -148,6 +166,7 @@ class Server:
     async def _serve_on_loop(self, sock: socket.socket) -> None:
         assert self._server is not None
         self.loop = asyncio.get_running_loop()
+        self.loop.set_exception_handler(self.log.loop_error)
         await self._server.serve(sockets=[sock])
 
     def call(self, coroutine: Any, timeout: float = 30.0) -> Any:
