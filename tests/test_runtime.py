@@ -350,3 +350,25 @@ def test_a_simulated_text_reaches_the_conversation_handler(sn: Any) -> None:
         "WHATSAPP",
         200,
     )
+
+
+def test_the_runtime_shortens_the_switch_interval_while_it_serves_and_restores_it(session: Session) -> None:
+    import sys
+
+    sys.setswitchinterval(0.004)  # the user's own
+    session.start()
+    assert sys.getswitchinterval() == pytest.approx(0.001)
+    session.stop()
+    assert sys.getswitchinterval() == pytest.approx(0.004)
+    sys.setswitchinterval(0.005)
+
+
+def test_the_journal_is_bounded_by_a_setting(session: Session) -> None:
+    session.configure(journal_max_rows=1500)
+    for number in range(3000):
+        session.journal.append({"kind": "ice", "call_id": f"c{number}"})
+    session.journal.append({"kind": "ice", "call_id": "last"})
+    session.journal.flush()
+    count = session.journal.count()
+    assert 1500 <= count < 2600, count  # pruned to the bound (checked every thousand rows written)
+    assert list(session.journal.rows())[-1]["call_id"] == "last"

@@ -7,6 +7,7 @@ builds on this one; tests and ``sinch_nb.testing`` make runtimes of their own.
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import fields, replace
 from pathlib import Path
@@ -39,6 +40,7 @@ class Session:
         #: The settings the user set by hand (``configure``): what sinch_nb finds (``adopt``) never replaces them.
         self.user_settings: set[str] = set()
         self._lock = threading.RLock()
+        self._user_switch_interval: float | None = None
 
     @property
     def journal(self) -> Journal:
@@ -47,7 +49,7 @@ class Session:
             if self._journal is None:
                 from ..journal import Journal
 
-                self._journal = Journal(self.journal_path)
+                self._journal = Journal(self.journal_path, max_rows=self.settings.journal_max_rows)
             return self._journal
 
     @property
@@ -90,6 +92,10 @@ class Session:
             self.settings = replace(self.settings, **changes)
             if self._app is not None:
                 self._app.settings = self.settings
+            if self._journal is not None:
+                self._journal.max_rows = self.settings.journal_max_rows
+            if self.server is not None and self.server.running and "switch_interval" in changes:
+                sys.setswitchinterval(self.settings.switch_interval)
             return self.settings
 
     def _move_journal(self, path: str | Path | None) -> None:
@@ -113,6 +119,9 @@ class Session:
 
             self.server = Server(self.app, host=host, port=port or 0)
             self.server.start()
+            if self._user_switch_interval is None:
+                self._user_switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(self.settings.switch_interval)
             return self.server
 
     def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> InProcessResponse:
@@ -128,6 +137,9 @@ class Session:
             was_running = bool(server and server.running)
             if server is not None:
                 server.stop()
+            if self._user_switch_interval is not None:  # the user's own setting, as it was
+                sys.setswitchinterval(self._user_switch_interval)
+                self._user_switch_interval = None
             if self._journal is not None:
                 self._journal.flush()
             return was_running

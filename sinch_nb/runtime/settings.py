@@ -31,3 +31,8 @@ class Settings:
     conversation_secret: Secret | None = None
     #: Accept unsigned callbacks even when a secret is known (forged signatures stay refused).
     insecure: bool = False
+    #: The interpreter's thread switch interval while the runtime serves (Python's own is 0.005 s):
+    #: how soon the runtime's thread gets a turn while a cell computes. Restored on stop.
+    switch_interval: float = 0.001
+    #: The journal's size bound: past it, the oldest rows are pruned (None: never).
+    journal_max_rows: int | None = 200_000
