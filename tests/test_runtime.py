@@ -109,12 +109,12 @@ def test_conversation_webhook(session: Session, client: httpx.Client) -> None:
 
 def test_custom_endpoints_get_the_request_and_answer_plain_values(session: Session, client: httpx.Client) -> None:
     session.registry.register(
-        "http", lambda c, r: {"q": r.query.get("q"), "m": r.method}, "t1", key="GET /status", owner="a"
+        "http", lambda c, r: {"q": r.query.get("q"), "m": r.method}, "t1", key="GET /status", defined_in="a"
     )
     session.registry.register(
-        "http", lambda c, r: {"statusCode": 201, "body": r.json()}, "t2", key="POST /api/v1/orders", owner="b"
+        "http", lambda c, r: {"statusCode": 201, "body": r.json()}, "t2", key="POST /api/v1/orders", defined_in="b"
     )
-    session.registry.register("http", lambda c, r: None, "t3", key="DELETE /api/v1/orders", owner="c")
+    session.registry.register("http", lambda c, r: None, "t3", key="DELETE /api/v1/orders", defined_in="c")
     assert client.get("/status?q=1").json() == {"q": "1", "m": "GET"}
     created = client.post("/api/v1/orders", json={"id": 7})
     assert (created.status_code, created.json()) == (201, {"id": 7})
@@ -299,12 +299,14 @@ def test_re_registering_swaps_atomically_and_calls_in_flight_finish_on_the_old_h
         release.wait(10)
         return svaml.ice().say("old").hangup()
 
-    session.registry.register("ice", old, "cell [1]", owner="cell-a")
+    session.registry.register("ice", old, "cell [1]", defined_in="cell-a")
     results: list[str] = []
     caller = threading.Thread(target=lambda: results.append(client.post("/ice", json=payload("voice-ice")).text))
     caller.start()
     assert entered.wait(10)
-    new = session.registry.register("ice", lambda c, e: svaml.ice().say("new").hangup(), "cell [2]", owner="cell-a")
+    new = session.registry.register(
+        "ice", lambda c, e: svaml.ice().say("new").hangup(), "cell [2]", defined_in="cell-a"
+    )
     assert new.version == 2
     with httpx.Client(base_url=client.base_url) as second:
         assert second.post("/ice", json=payload("voice-ice")).json()["instructions"][0]["text"] == "new"
@@ -316,8 +318,8 @@ def test_re_registering_swaps_atomically_and_calls_in_flight_finish_on_the_old_h
 
 
 def test_a_cell_that_changes_kind_gives_up_its_old_route(session: Session) -> None:
-    session.registry.register("ice", greet, "cell [1]", owner="cell-a")
-    session.registry.register("pie", greet, "cell [2]", owner="cell-a")
+    session.registry.register("ice", greet, "cell [1]", defined_in="cell-a")
+    session.registry.register("pie", greet, "cell [2]", defined_in="cell-a")
     assert [h.key for h in session.registry.handlers()] == ["pie"]
 
 

@@ -552,9 +552,9 @@ class SinchMagics(Magics):
             raise UsageError(f"%%sinch {kind} takes no arguments\nusage: {CELL_USAGE}")
         count = self.shell.execution_count if self.shell is not None else 0
         origin = f"cell [{count}]"
-        owner = f"cell {self.cell_id}" if self.cell_id else None
+        defined_in = f"cell {self.cell_id}" if self.cell_id else None
         if kind == "module":
-            module = get_session().registry.run_module(owner or origin, cell, f"<sinch module {origin}>")
+            module = get_session().registry.run_module(defined_in or origin, cell, f"<sinch module {origin}>")
             names = ", ".join(module.names) or "nothing new"
             print(f"module {origin}: defines {names} for the %%sinch cells")
             return
@@ -562,7 +562,7 @@ class SinchMagics(Magics):
         params = ("context", "request") if kind == "http" else ("context", "event")
         function = compile_cell(cell, params, f"<sinch {key} {origin}>", get_session().registry.namespace)
         handler = get_session().registry.register(
-            kind, function, origin, key=key, source=cell, owner=owner or f"cell {key}"
+            kind, function, origin, key=key, source=cell, defined_in=defined_in or f"cell {key}"
         )
         server = get_session().server
         where = f", serving at {server.url}" if server and server.running else "; %sinch start to serve it"

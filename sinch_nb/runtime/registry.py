@@ -26,11 +26,13 @@ class Handler:
     key: str
     kind: str
     function: Callable[..., Any]
+    #: Where it came from, as the user reads it: ``cell [5]``, ``function mymodule.greet``.
     origin: str
     version: int
     source: str = ""
     is_async: bool = False
-    owner: str = ""
+    #: What defined it, the same across re-runs (a cell's id): re-running that cell replaces it.
+    defined_in: str = ""
 
     @property
     def label(self) -> str:
@@ -66,14 +68,14 @@ class Registry:
         *,
         key: str | None = None,
         source: str = "",
-        owner: str | None = None,
+        defined_in: str | None = None,
     ) -> Handler:
         """Add or replace the handler for ``key`` (default: ``kind``).
 
-        ``origin`` is shown to the user (``cell [5]``); ``owner`` identifies the cell
+        ``origin`` is shown to the user (``cell [5]``); ``defined_in`` identifies the cell
         across re-runs (its cell id) and defaults to ``origin``.
         """
-        owner = owner or origin
+        defined_in = defined_in or origin
         if kind not in routing.HANDLER_KINDS:
             raise ValueError(f"unknown handler kind {kind!r}; use one of {', '.join(routing.HANDLER_KINDS)}")
         key = key or routing.handler_key(kind)
@@ -81,9 +83,9 @@ class Registry:
             version = self._versions.get(key, 0) + 1
             self._versions[key] = version
             handler = Handler(
-                key, kind, function, origin, version, source or _source_of(function), _is_async(function), owner
+                key, kind, function, origin, version, source or _source_of(function), _is_async(function), defined_in
             )
-            handlers = {k: h for k, h in self._handlers.items() if not (h.owner == owner and k != key)}
+            handlers = {k: h for k, h in self._handlers.items() if not (h.defined_in == defined_in and k != key)}
             handlers[key] = handler
             self._replace(handlers)
         return handler
