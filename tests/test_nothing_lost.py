@@ -1,7 +1,8 @@
-"""Nothing answered is lost, and a crash leaves a trace: a runtime in a child process, killed."""
+"""Nothing answered is lost, and a crash leaves a trace: a kernel shut down, a runtime killed, flooded, locked."""
 
 from __future__ import annotations
 
+import re
 import resource
 import signal
 import socket
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import payload
+from kernel import Kernel
 
 from sinch_nb import svaml
 from sinch_nb.journal import Journal
@@ -56,7 +58,11 @@ def journal_path(tmp_path: Path) -> Path:
     return tmp_path / "journal.db"
 
 
-def _load(url: str, answered: list[str], stop: threading.Event, name: str) -> None:
+def _load(url: str, answered: list[str], stop: threading.Event, name: str, *, knock: bool = False) -> None:
+    """Post ICEs as fast as the runtime answers, each with its own call id; note those answered 200.
+
+    When the runtime stops answering, return (or with ``knock``, keep trying until ``stop``).
+    """
     body = payload("voice-ice")
     with httpx.Client(base_url=url, timeout=10) as http:
         for number in range(1_000_000):
@@ -65,8 +71,11 @@ def _load(url: str, answered: list[str], stop: threading.Event, name: str) -> No
             call_id = f"{name}-{number}"
             try:
                 response = http.post("/ice", json={**body, "callid": call_id})
-            except httpx.HTTPError:  # killed: nothing more is answered
-                return
+            except httpx.HTTPError:  # stopped or killed: nothing more is answered
+                if not knock:
+                    return
+                time.sleep(0.01)
+                continue
             if response.status_code == 200:
                 answered.append(call_id)
 
@@ -185,3 +194,32 @@ def test_oversized_headers_are_refused_with_431_and_journaled(session: Any, clie
     assert client.post("/ice", json=payload("voice-ice")).status_code in (200, 500)  # still serving
     first = next(session.journal.rows())
     assert first["status"] == 431 and len(first["request_headers"] or "") < 70 * 1024
+
+
+def test_kernel_shutdown_without_stop_under_load_loses_no_answered_callback(tmp_path: Path) -> None:
+    kernel = Kernel(tmp_path)
+    assert kernel.run("%load_ext sinch_nb\nimport sinch_nb as sn").error is None
+    assert kernel.run("%%sinch ice\nreturn svaml.ice().say('Hi').hangup()").error is None
+    started = kernel.run("%sinch start")
+    match = re.search(r"runtime at (http://\S+)", started.stdout)
+    assert match, started.stdout
+    answered: list[str] = []
+    stop = threading.Event()
+    senders = [
+        threading.Thread(target=_load, args=(match.group(1), answered, stop, f"t{n}"), kwargs={"knock": True})
+        for n in range(8)
+    ]
+    for sender in senders:
+        sender.start()
+    while len(answered) < 300:  # under load before the kernel goes
+        time.sleep(0.05)
+    kernel.client.stop_channels()
+    kernel.manager.shutdown_kernel(now=False)  # what closing the notebook or "Shut Down Kernel" does
+    stop.set()
+    for sender in senders:
+        sender.join(timeout=30)
+    with sqlite3.connect(tmp_path / ".sinch_nb" / "journal.db") as db:
+        journaled = {row[0] for row in db.execute("SELECT call_id FROM callbacks WHERE kind = 'ice'")}
+    missing = sorted(set(answered) - journaled)
+    assert len(answered) >= 300
+    assert missing == [], f"{len(missing)} of {len(answered)} answered callbacks missing, e.g. {missing[:5]}"

@@ -140,11 +140,9 @@ class CallbackApp:
         self, kind: str, event: VoiceEvent | ConversationEvent, handler: Handler, record: Record
     ) -> Response:
         """Run the handler and check its answer; the fallback when it fails."""
-        context = self._context()
         answers_svaml = kind in replies.SVAML_KINDS
-        self._arrived(record, handler)
         try:
-            result = await self.invoker.invoke(handler, self.settings.handler_timeout, context, event)
+            result = await self._run(handler, event, record)
             if not answers_svaml:
                 return replies.informational(kind, result, record)
             answer = svaml_answer(kind, result)
@@ -153,8 +151,6 @@ class CallbackApp:
             record.update(outcome="fallback" if answers_svaml else "error", error=str(error))
             record.traceback = getattr(error, "trace", "") or None
             return replies.fallback(record, self.settings.fallback)
-        finally:
-            record.logs = context.log.records or None
         record.outcome = "ok"
         return replies.svaml_reply(answer, record)
 
@@ -183,22 +179,23 @@ class CallbackApp:
             headers=dict(incoming.headers),
             body=body,
         )
-        context = self._context()
-        self._arrived(record, handler)
         try:
-            result = await self.invoker.invoke(handler, self.settings.handler_timeout, context, request)
+            result = await self._run(handler, request, record)
         except HandlerError as error:
             record.update(outcome="error", error=str(error), traceback=error.trace or None)
             return replies.fallback(record, self.settings.fallback)
-        finally:
-            record.logs = context.log.records or None
         record.outcome = "ok"
         return replies.http_reply(result, record)
 
-    def _arrived(self, record: Record, handler: Handler) -> None:
-        """Record the request durably before its handler runs: a handler that kills the kernel leaves it behind."""
+    async def _run(self, handler: Handler, argument: Any, record: Record) -> Any:
+        """The handler's result (or ``HandlerError``), its request recorded first, its log lines kept."""
+        context = self._context()
         record.update(outcome="running", handler=handler.label, handler_version=handler.version)
-        self.journal.append(record, durable=True)
+        self.journal.append(record, durable=True)  # a handler that kills the kernel leaves its request behind
+        try:
+            return await self.invoker.invoke(handler, self.settings.handler_timeout, context, argument)
+        finally:
+            record.logs = context.log.records or None
 
     def _journal(self, record: Record, response: Response, handler: Handler | None, started: float) -> int:
         """Note the answer on the record and record it durably before it leaves; keep it if it failed."""
