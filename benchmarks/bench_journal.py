@@ -2,7 +2,9 @@
 
 Targets (issue 2): capture <= 0.3 ms per callback; callbacks() over 100,000 <= 1 s.
 Baselines, same run: a bare SQLite executemany of the same rows; a bare
-pandas.read_sql_query of the same table.
+pandas.read_sql_query of the same table. Issue 15: the cost of durability, what the runtime
+does per callback (appended to the pending log on arrival and again when answered), against
+the plain capture measured in the same run.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ import pandas as pd
 from _common import ICE_BODY, report
 
 from sinch_nb.journal import Journal
+from sinch_nb.journal.record import Record
 from sinch_nb.journal.store import COLUMNS
 from sinch_nb.journal.views import callbacks_frame
 
 N = 100_000
+#: What the runtime learns only once the handler has answered.
+ANSWER = {"status", "response_body", "svaml_action", "svaml_instructions", "latency_ms", "outcome"}
 
 
 def record(n: int) -> dict[str, object]:
@@ -67,6 +72,19 @@ def main() -> None:
             db.executemany(f"INSERT INTO callbacks VALUES ({', '.join('?' for _ in names)})", rows)
         bare_ms = (time.perf_counter() - started) / N * 1000
     report("capture cost per callback", capture_ms, "ms", "<= 0.3", capture_ms <= 0.3, f"bare insert {bare_ms:.4f} ms")
+
+    durable = Journal(folder / "durable.db")
+    started = time.perf_counter()
+    for item in records:
+        arrived = Record.of({k: v for k, v in item.items() if k not in ANSWER})
+        durable.append(arrived, durable=True)
+        arrived.update(**{k: v for k, v in item.items() if k in ANSWER})
+        durable.append(arrived, durable=True)
+    durable.flush()
+    durable_ms = (time.perf_counter() - started) / N * 1000
+    durable.close()
+    ratio = f"ratio {durable_ms / capture_ms:.2f}x plain capture ({durable_ms - capture_ms:+.4f} ms)"
+    report("durable capture per callback (arrival + answer)", durable_ms, "ms", "<= 0.3", durable_ms <= 0.3, ratio)
 
     started = time.perf_counter()
     frame = callbacks_frame(journal)

@@ -49,11 +49,7 @@ def ratio_of(bare_url: str, ours_url: str, pairs: int = 3) -> tuple[float, float
 
 def main() -> None:
     for sync in (True, False):
-        label = (
-            "def handler (thread pool)"
-            if sync
-            else "async def handler (bare: on the loop; sinch_nb: pool thread's loop)"
-        )
+        label = "def handler (thread pool)" if sync else "async def handler (own loop per thread)"
         bare = Server(bare_app(sync=sync))
         bare.start()
         session, ours = sinch_nb_server(sync)

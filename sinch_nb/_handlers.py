@@ -21,7 +21,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _register(kind: str, function: F, key: str | None = None) -> F:
     origin = f"function {function.__module__}.{function.__qualname__}"
-    get_session().registry.register(kind, function, origin, key=key)
+    key = key or kind
+    # Keyed by route, not by function name: @sn.ice def handle, then @sn.pie def handle, keeps both.
+    get_session().registry.register(kind, function, origin, key=key, defined_in=f"{origin} as {key}")
     return function
 
 

@@ -78,13 +78,22 @@ def status() -> dict[str, Any]:
         "running": running,
         "url": server.url if server and running else None,
         "public_url": server.public_url if server and running else None,
-        "signatures": "checked" if session.settings.application_secret else "not checked (no VOICE_APPLICATION_SECRET)",
+        "signatures": signature_checks(session.settings),
         "handlers": [h.label for h in session.registry.handlers()],
         "journal": str(session.journal.path),
         "journal_problem": session.journal.problem,
         "callbacks": session.journal.count(),
         "last_error": f"#{error.record_id}: {error.error}" if error else None,
     }
+
+
+def signature_checks(settings: Settings) -> dict[str, str]:
+    """What the runtime checks, per family of routes: what ``status()`` and ``%sinch start`` say."""
+    voice = "checked" if settings.application_secret else "not checked (no VOICE_APPLICATION_SECRET)"
+    if settings.application_secret and settings.insecure:
+        voice = "forged refused, unsigned accepted (--insecure)"
+    webhook = "checked" if settings.conversation_secret else "not checked (no CONVERSATION_WEBHOOK_SECRET)"
+    return {"voice": voice, "webhook": webhook, "custom endpoints": "open: your handler checks what it needs"}
 
 
 def last_error() -> ErrorReport | None:

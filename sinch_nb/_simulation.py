@@ -28,7 +28,7 @@ def dial(cli: str, to: str, press: Iterable[str | int] = (), *, custom: str = ""
 
     session = get_session()
     server = session.running()
-    transcript = simulate_dial(server.url, cli, to, press, custom=custom, **session.simulator_credentials())
+    transcript = simulate_dial(server.url, cli, to, press, custom=custom, **session.simulator_options())
     return transcript.to_frame()
 
 
@@ -43,7 +43,8 @@ def text(message: str, from_: str = "+15551234567", channel: str = "SMS") -> dic
     server = session.running()
     secret = session.settings.conversation_secret
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        send(http_transport(client), inbound_message(message, from_, channel), secret.reveal() if secret else None)
+        message_body = inbound_message(message, from_, channel)
+        send(http_transport(client), message_body, secret.reveal() if secret else None, marker=session.app.marker)
     session.journal.flush()
     return session.journal.recent[-1].as_dict()
 
@@ -58,7 +59,7 @@ def explore(cli: str = "+15550000001", to: str = "+15550000002", max_depth: int 
         result = session.answer("POST", path, headers, body)
         return result.status, result.body
 
-    return run_explore(send, cli, to, max_depth=max_depth, **session.simulator_credentials())
+    return run_explore(send, cli, to, max_depth=max_depth, **session.simulator_options())
 
 
 def dialpad(cli: str = "+15551234567", to: str = "+15559876543", timeout: float | None = None) -> Dialpad:
@@ -73,4 +74,4 @@ def dialpad(cli: str = "+15551234567", to: str = "+15559876543", timeout: float 
     def transport() -> Transport:
         return http_transport(httpx.Client(base_url=session.running().url, timeout=30))
 
-    return Dialpad(transport, cli=cli, to=to, call_options=session.simulator_credentials(), timeout=timeout)
+    return Dialpad(transport, cli=cli, to=to, call_options=session.simulator_options(), timeout=timeout)

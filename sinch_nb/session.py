@@ -80,12 +80,13 @@ class KernelSession(Session):
         }
         self.adopt(insecure=insecure, **changes)
 
-    def simulator_credentials(self) -> dict[str, Any]:
-        """The key and secret simulated callbacks are signed with, as the real platform would."""
+    def simulator_options(self) -> dict[str, Any]:
+        """How simulated calls reach this runtime: signed with its key and secret, as the platform would, and marked."""
         secret = self.settings.application_secret
         return {
             "application_key": self.settings.application_key or SIMULATOR_KEY,
             "application_secret": secret.reveal() if secret else None,
+            "marker": self.app.marker,
         }
 
     # Lifecycle -----------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .functions.errors import CallbackNotFoundError
-from .functions.origin import SIMULATED
+from .functions.origin import simulated
 from .runtime.session import Session
 from .runtime.sources import handler_sources, register_sources
 
@@ -33,7 +33,7 @@ class CallReplayer:
 
     def send(self, callback: dict[str, Any]) -> tuple[int, Any]:
         """Answer one captured callback; returns the status and the parsed answer (None if empty)."""
-        headers = {"content-type": "application/json", **SIMULATED}
+        headers = {"content-type": "application/json", **simulated(self.session.app.marker)}
         result = self.session.answer(callback["method"], callback["path"], headers, callback["body"].encode())
         return result.status, json.loads(result.body) if result.body else None
 

@@ -1,6 +1,6 @@
 """A runtime in a process of its own, for tests about killing or flooding it.
 
-    python runtime_child.py JOURNAL_PATH
+    python runtime_child.py JOURNAL_PATH [--not-durable]
 
 Serves an ICE handler that hangs up, ``POST /die`` whose handler ends the process at once
 (``os._exit``, as a segfault or the OOM killer would), ``POST /crash`` (SIGSEGV), ``POST /hang``
@@ -20,7 +20,17 @@ from sinch_nb import svaml
 from sinch_nb.runtime.session import Session
 
 
+def _not_durable() -> None:
+    """The journal without its pending log: the writer alone (a baseline for bench_crash.py)."""
+    from sinch_nb.journal.store import Journal
+
+    append = Journal.append
+    Journal.append = lambda self, record, durable=False: append(self, record)  # type: ignore[method-assign]
+
+
 def main() -> None:
+    if "--not-durable" in sys.argv:
+        _not_durable()
     journal = Path(sys.argv[1])
     session = Session()
     session.configure(journal=journal, base_dir=journal.parent, handler_timeout=0.5)

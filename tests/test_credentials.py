@@ -6,12 +6,15 @@ import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import keyring
 import pytest
 from conftest import payload
 from kernel import Kernel
 
+from sinch_nb import svaml
 from sinch_nb.contract.secret import Secret
 from sinch_nb.platform.credentials import CredentialStore, NoKeychainError, is_secret_name
 
@@ -113,3 +116,36 @@ def test_secrets_magic_in_a_kernel_prompts_and_never_echoes(tmp_path: Path) -> N
         assert "VOICE_APPLICATION_SECRET" not in json.loads((tmp_path / "keychain.json").read_text())
     finally:
         kernel.shutdown()
+
+
+def test_no_secret_in_the_repr_of_anything_a_handler_or_cell_reaches(sn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    secrets = {
+        "VOICE_APPLICATION_SECRET": VOICE_SECRET,
+        "PROJECT_ID_API_SECRET": "key-secret",
+        "CONVERSATION_WEBHOOK_SECRET": "foo_secret1234",
+        "NGROK_AUTHTOKEN": "test-token",
+    }
+    plain = {"VOICE_APPLICATION_KEY": "app-key", "PROJECT_ID": "project-1", "PROJECT_ID_API_KEY": "key-id"}
+    for name, value in {**secrets, **plain, "CONVERSATION_APP_ID": "app-1"}.items():
+        monkeypatch.setenv(name, value)
+    reached: dict[str, Any] = {}
+
+    def handler(context: Any, event: Any) -> Any:
+        reached["context"] = context
+        context.log.info("%r | %s | %r | %r | %r", context, context.env, context.config, context.voice, event)
+        return svaml.ice().hangup()
+
+    sn.ice(handler)
+    server = sn.start(insecure=True)
+    assert httpx.post(f"{server.url}/ice", json=payload("voice-ice")).status_code == 200
+    session = sn.get_session()
+    context = reached["context"]
+    assert context.env["VOICE_APPLICATION_SECRET"] == VOICE_SECRET  # a handler still reads it
+    shown = [context, context.env, context.config, session, session.settings, session.app, server]
+    shown += [sn.clients(), sn.clients().voice, sn.clients().conversation, sn.status(), sn.handlers()]
+    texts = [repr(item) for item in shown] + [str(item) for item in shown]
+    texts += [json.dumps(row, default=str) for row in sn.get_session().journal.rows()]
+    assert "VOICE_APPLICATION_SECRET" in " ".join(texts)  # the names show, the values do not
+    for text in texts:
+        for name, value in secrets.items():
+            assert value not in text, f"{name}'s value in {text[:200]}"

@@ -133,3 +133,67 @@ def test_stuck_sync_handlers_do_not_starve_the_next_callback(session: Session, c
         assert httpx.post(f"{server.url}/ice", json=payload("voice-ice")).json()["instructions"][0]["text"] == "fast"
     finally:
         release.set()
+
+
+def test_internal_marks_from_the_network_are_not_believed(session: Session, client: httpx.Client) -> None:
+    session.registry.register("ice", lambda c, e: svaml.ice().hangup(), "ice")
+    first = client.post("/ice", json=payload("voice-ice"))
+    assert first.status_code == 200
+    forged = {"x-sinch-nb-simulated": "1", "x-sinch-nb-replay-of": "1"}
+    assert client.post("/ice", json=payload("voice-ice"), headers=forged).status_code == 200
+    rows = list(session.journal.rows())
+    assert (rows[-1]["simulated"], rows[-1]["replay_of"]) == (0, None)
+    assert "***" in rows[-1]["request_headers"]  # the marks are masked in the journal either way
+
+
+def test_the_simulator_and_replay_still_mark_their_requests(sn: Any) -> None:
+    sn.ice(lambda context, event: svaml.ice().say("Hi").hangup())
+    sn.dial("+15551234567", "+15559876543")
+    first = sn.callbacks()
+    assert set(first["simulated"]) == {1}
+    again = sn.replay(int(first.index[0]))
+    row = sn.callback(again.record_id)
+    assert (row["replay_of"], row["simulated"]) == (int(first.index[0]), 1)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/voice", "/ice", "/ace", "/pie", "/dice", "/notify", "/webhook/conversation", "/webhook/x", "/health"],
+)
+def test_a_custom_endpoint_cannot_take_over_a_signed_route(session: Session, path: str) -> None:
+    from sinch_nb import RouteError
+
+    with pytest.raises(RouteError, match=f"POST {path} cannot be a custom endpoint: .*Use another path"):
+        session.registry.register("http", lambda c, r: "mine", "cell [1]", key=f"POST {path}")
+    assert session.registry.custom_keys() == frozenset()
+
+
+def test_decorated_handlers_are_keyed_by_route_not_by_name(sn: Any) -> None:
+    @sn.ice
+    def handle(context: Any, event: Any) -> Any:
+        return svaml.ice().hangup()
+
+    @sn.pie  # the same function name
+    def handle(context: Any, event: Any) -> Any:  # noqa: F811
+        return svaml.pie().hangup()
+
+    assert [h.key for h in sn.handlers()] == ["ice", "pie"]
+
+
+def test_through_a_tunnel_health_and_404_name_no_handler_or_route(session: Session, client: httpx.Client) -> None:
+    session.registry.register("http", lambda c, r: "ok", "cell [1]", key="GET /api/secret-admin")
+    tunnelled = {"x-forwarded-for": "203.0.113.9"}
+    assert client.get("/health", headers=tunnelled).json() == {"status": "ok"}
+    missing = client.get("/nope", headers=tunnelled).json()
+    assert "known_routes" not in missing and "secret-admin" not in json.dumps(missing)
+    assert "GET /api/secret-admin v1 (cell [1])" in json.dumps(client.get("/health").json())  # local: all of it
+    assert "GET /api/secret-admin" in client.get("/nope").json()["known_routes"]
+
+
+def test_status_says_what_is_checked_per_family_of_routes(sn: Any) -> None:
+    sn.configure(application_key="app-key", application_secret="BeIukql3pTKJ8RGL5zo0DA==")
+    assert sn.status()["signatures"] == {
+        "voice": "checked",
+        "webhook": "not checked (no CONVERSATION_WEBHOOK_SECRET)",
+        "custom endpoints": "open: your handler checks what it needs",
+    }

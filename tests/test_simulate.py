@@ -52,7 +52,7 @@ def url(session: Session, client: httpx.Client) -> str:
 
 def test_return_option_sends_a_return_pie_then_connect_then_dice(session: Session, url: str) -> None:
     results = ivr(session)
-    transcript = dial(url, "+15551234567", "+15559876543", press=["1"])
+    transcript = dial(url, "+15551234567", "+15559876543", press=["1"], marker=session.app.marker)
     assert results == [{"type": "return", "value": "sales", "menuId": "main", "inputMethod": "dtmf"}]
     frame = transcript.to_frame()
     assert frame["action"].tolist() == ["say", "prompt", "press", "connectPstn", "continue", "hangup", "disconnect"]

@@ -20,6 +20,7 @@ from . import routing, svaml
 from .answers import DEFAULT_FALLBACK, http_answer, svaml_answer
 from .cells import build_handlers
 from .context import DEFAULT_CACHE_TTL, FunctionConfig, RequestLog
+from .environment import Environment
 from .events import parse_event
 from .http import HttpRequest
 
@@ -123,7 +124,7 @@ class Context:
             environment=str(config.get("environment") or "production"),
             variables=dict(config.get("variables") or {}),
         )
-        self.env = dict(request.get("env") or {})
+        self.env = Environment(dict(request.get("env") or {}))
         self.request_id = str(request.get("request_id") or uuid.uuid4().hex)
         self.timestamp = str(request.get("timestamp") or "")
         self._assets = dict(request.get("assets") or {})

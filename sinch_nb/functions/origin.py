@@ -1,15 +1,32 @@
 """How sinch_nb marks the requests it sends itself: simulated calls and messages, replays.
 
-One place for the header names, shared by the simulator, replay, the pytest replayer and
-the runtime that reads them.
+A mark is believed only when it carries the runtime's own marker, a random value that never
+leaves the process (``CallbackApp.marker``): a request from the network that says it is
+simulated, or a replay, is taken for what it is. One place for the header names, shared by
+the simulator, replay, the pytest replayer and the runtime that reads them.
 """
 
 from __future__ import annotations
 
-__all__ = ["REPLAY_HEADER", "SIMULATED", "SIMULATED_HEADER"]
+__all__ = ["REPLAY_HEADER", "SIMULATED_HEADER", "replay_header", "replay_of", "simulated"]
 
 SIMULATED_HEADER = "x-sinch-nb-simulated"
 REPLAY_HEADER = "x-sinch-nb-replay-of"
 
-#: The header every simulated request carries.
-SIMULATED = {SIMULATED_HEADER: "1"}
+
+def simulated(marker: str) -> dict[str, str]:
+    """The header a simulated request carries."""
+    return {SIMULATED_HEADER: marker}
+
+
+def replay_header(marker: str, record_id: int) -> dict[str, str]:
+    """The header a replay of record ``record_id`` carries."""
+    return {REPLAY_HEADER: f"{marker}:{record_id}"}
+
+
+def replay_of(value: str | None, marker: str) -> int | None:
+    """The record a replay header names, if it carries ``marker`` and an id that fits the journal."""
+    if not value or not value.startswith(f"{marker}:"):
+        return None
+    digits = value[len(marker) + 1 :]
+    return int(digits) if 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit() else None

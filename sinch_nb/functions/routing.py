@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .errors import MethodNotAllowedError, RouteNotFoundError
+from .errors import MethodNotAllowedError, RouteError, RouteNotFoundError
 
 __all__ = [
     "HANDLER_KINDS",
@@ -21,6 +21,7 @@ __all__ = [
     "RouteNotFoundError",
     "export_name",
     "handler_key",
+    "reserved",
     "resolve",
 ]
 
@@ -44,6 +45,12 @@ def handler_key(kind: str, method: str | None = None, path: str | None = None) -
     if kind == "http":
         if not method or not path:
             raise ValueError("an http handler needs a method and a path, e.g. GET /status")
+        why = reserved(path)
+        if why is not None:
+            raise RouteError(
+                f"{method.upper()} {normalise(path)} cannot be a custom endpoint: {why}, signed by Sinch; "
+                "an endpoint there would take them over, unchecked. Use another path, e.g. /api/status"
+            )
         return f"{method.upper()} {normalise(path)}"
     return kind
 
@@ -76,6 +83,18 @@ _FIXED: dict[str, tuple[str, str]] = {
     CONVERSATION_PATH: ("POST", "conversation"),
     **dict.fromkeys(DISPATCH_PATHS, ("POST", "voice")),
 }
+
+
+def reserved(path: str) -> str | None:
+    """Why ``path`` cannot be a custom endpoint (a route Sinch's signed callbacks use), or None."""
+    path = normalise(path)
+    if path in _FIXED:
+        return f"{path} is where {_FIXED[path][1]} requests arrive"
+    if path.rsplit("/", 1)[-1] in VOICE_KINDS:
+        return f"paths ending in /{path.rsplit('/', 1)[-1]} carry Voice callbacks"
+    if path.startswith("/webhook/"):
+        return "/webhook/... paths carry Sinch's webhooks"
+    return None
 
 
 def resolve(method: str, path: str, custom: Iterable[str] = ()) -> Resolution:

@@ -59,7 +59,16 @@ INTERRUPTED = "interrupted: the kernel stopped while handling it"
 
 
 _MASKED_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-sinch-webhook-signature"}
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "x-sinch-webhook-signature",
+        "x-sinch-nb-simulated",  # functions.origin's markers: the runtime's own, never shown
+        "x-sinch-nb-replay-of",
+    }
 )
 
 

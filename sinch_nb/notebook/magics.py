@@ -558,7 +558,10 @@ class SinchMagics(Magics):
             names = ", ".join(module.names) or "nothing new"
             print(f"module {origin}: defines {names} for the %%sinch cells")
             return
-        key = routing.handler_key(kind, *words[1:3])
+        try:
+            key = routing.handler_key(kind, *words[1:3])
+        except SinchNbError as error:
+            raise UsageError(str(error)) from None
         params = ("context", "request") if kind == "http" else ("context", "event")
         function = compile_cell(cell, params, f"<sinch {key} {origin}>", get_session().registry.namespace)
         handler = get_session().registry.register(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..contract.secret import Secret
+from ..functions.environment import is_secret_name
 from ..functions.errors import NoKeychainError
 
 __all__ = ["KNOWN_NAMES", "CredentialStore", "Credentials", "Lookup", "NoKeychainError", "is_secret_name"]
@@ -44,33 +45,6 @@ KNOWN_NAMES = (
     "VOICE_REGION",
     "NGROK_AUTHTOKEN",
 )
-
-_SECRET_WORDS = {
-    "KEY",
-    "KEYS",
-    "APIKEY",
-    "SECRET",
-    "SECRETS",
-    "TOKEN",
-    "AUTHTOKEN",
-    "PASSWORD",
-    "PASSWD",
-    "PASS",
-    "PWD",
-    "PASSPHRASE",
-    "CREDENTIAL",
-    "CREDENTIALS",
-}
-#: Keys that identify rather than authenticate (the CLI sends them as plain variables).
-_PLAIN_KEYS = {"PROJECT_ID_API_KEY", "VOICE_APPLICATION_KEY"}
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether ``name`` holds a credential, by the ``sinch`` CLI's rule (0.8.2)."""
-    if name in _PLAIN_KEYS:
-        return False
-    words = [w.upper() for w in re.split(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])", name) if w]
-    return bool(words) and words[-1] in _SECRET_WORDS and not {"PUBLIC", "PUBLISHABLE"} & set(words)
 
 
 def _check_name(name: str) -> str:

@@ -9,6 +9,7 @@ fallback); bad input gets a 4xx whose message names the fix.
 
 from __future__ import annotations
 
+import secrets
 import time
 import traceback
 from typing import Any
@@ -17,7 +18,7 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 
 from ..contract import ContractError, validate_answer
-from ..functions import routing
+from ..functions import origin, routing
 from ..functions.answers import AnswerError, svaml_answer
 from ..functions.context import FunctionConfig
 from ..functions.errors import MethodNotAllowedError, RouteNotFoundError
@@ -39,31 +40,26 @@ from .settings import DEFAULT_FALLBACK, Settings
 __all__ = ["DEFAULT_FALLBACK", "CallbackApp", "ErrorReport", "InProcessResponse", "Settings"]
 
 
-def _replay_of(value: str | None) -> int | None:
-    """The record a replay header names: ASCII digits that fit a journal id, else nothing."""
-    if value and len(value) <= 18 and value.isascii() and value.isdigit():
-        return int(value)
-    return None
-
-
-def _begin(incoming: Incoming) -> Record:
-    """The record of a request that has just arrived."""
+def _begin(incoming: Incoming, marker: str) -> Record:
+    """The record of a request that has just arrived; simulated or a replay only if it carries ``marker``."""
     headers = incoming.headers
     return Record(
         time=time.time(),
         method=incoming.method,
         path=incoming.path,
         request_headers=headers,
-        simulated=int(headers.get(SIMULATED_HEADER) == "1"),
-        replay_of=_replay_of(headers.get(REPLAY_HEADER)),
+        simulated=int(headers.get(SIMULATED_HEADER) == marker),
+        replay_of=origin.replay_of(headers.get(REPLAY_HEADER), marker),
     )
 
 
 def _route(incoming: Incoming, custom: frozenset[str]) -> routing.Resolution:
-    """Where the Functions routing sends this request; refused with 404 or 405 where nowhere."""
+    """Where the Functions routing sends this request; refused with 404 (the routes listed to local requests only)."""
     try:
         return routing.resolve(incoming.method, incoming.path, custom)
     except RouteNotFoundError as error:
+        if not incoming.local:  # through a tunnel: nothing about the notebook's routes
+            raise RefusedError(404, f"no route for {error.path}") from None
         raise RefusedError(404, str(error), known_routes=error.known) from None
     except MethodNotAllowedError as error:
         raise RefusedError(405, str(error), headers={"Allow": ", ".join(error.allowed)}) from None
@@ -78,6 +74,8 @@ class CallbackApp:
         self.settings = settings
         self.cache = DevCache()
         self.invoker = Invoker()
+        #: What marks a request as simulated or a replay: never leaves the process, so the network cannot.
+        self.marker = secrets.token_hex(16)
         self.last_error: ErrorReport | None = None
         #: The pre-wired Sinch clients handlers get on their context (set by ``sn.start``).
         self.clients: Any = None
@@ -99,7 +97,7 @@ class CallbackApp:
     async def _answer(self, incoming: Incoming) -> tuple[Response, int]:
         """Answer one request and journal it; returns the response and the record's id."""
         started = time.perf_counter()
-        record = _begin(incoming)
+        record = _begin(incoming, self.marker)
         handler: Handler | None = None
         try:
             body = await read_body(incoming, self.settings.max_body)
@@ -108,7 +106,7 @@ class CallbackApp:
             record.kind = route.kind
             if route.kind == "health":
                 record.outcome = "ok"
-                response = replies.health([h.label for h in self.registry.handlers()])
+                response = replies.health([h.label for h in self.registry.handlers()] if incoming.local else None)
             elif route.kind == "http":
                 handler = self.registry.get(route.key)
                 response = await self._endpoint(incoming, body, handler, record)

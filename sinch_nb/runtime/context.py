@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..functions.context import DEFAULT_CACHE_TTL, FunctionConfig, RequestLog
+from ..functions.environment import Environment
 
 __all__ = ["DevCache", "DevContext", "DevStorage"]
 
@@ -133,7 +134,7 @@ class DevStorage:
         return True
 
 
-@dataclass
+@dataclass(repr=False)
 class DevContext:
     """The context a handler receives in the notebook runtime."""
 
@@ -143,13 +144,20 @@ class DevContext:
     config: FunctionConfig
     assets_dir: Path
     log: RequestLog = field(default_factory=RequestLog)
-    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    env: Mapping[str, str] = field(default_factory=lambda: Environment(os.environ))
     request_id: str = field(default_factory=lambda: f"{random.getrandbits(128):032x}")
     timestamp: str = field(default_factory=lambda: datetime.now(UTC).isoformat().replace("+00:00", "Z"))
     voice: Any = None
     conversation: Any = None
     sms: Any = None
     numbers: Any = None
+
+    def __repr__(self) -> str:
+        clients = [name for name in ("voice", "conversation", "sms", "numbers") if getattr(self, name) is not None]
+        return (
+            f"<context request {self.request_id} of function {self.config.function_name!r}: cache, storage, "
+            f"database, log, config, env ({len(self.env)} variables), clients {clients or 'none'}>"
+        )
 
     def assets(self, name: str) -> str:
         """The text of ``assets/<name>``, as ``context.assets()`` in the Functions runtime."""

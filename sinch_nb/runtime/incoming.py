@@ -15,6 +15,10 @@ from .refused import RefusedError
 
 __all__ = ["Incoming", "read_body"]
 
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+#: What tunnels and proxies add: a request carrying one came from outside, whatever its socket says.
+_FORWARDED = frozenset({"x-forwarded-for", "forwarded", "cf-connecting-ip", "x-real-ip", "ngrok-trace-id"})
+
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
@@ -29,13 +33,17 @@ class Incoming:
     receive: Receive
     #: The size of the request's headers when they were over the cap (only those under it are kept).
     header_bytes: int = 0
+    #: Whether it comes from this machine itself, not through a tunnel or proxy.
+    local: bool = True
 
     @classmethod
     def from_scope(cls, scope: Any, receive: Receive) -> Incoming:
         """The request uvicorn hands over."""
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         query = scope["query_string"].decode("latin-1")
-        return cls(scope["method"], scope["path"], query, headers, receive, scope.get(HEADER_BYTES_KEY, 0))
+        client = (scope.get("client") or ("", 0))[0]
+        local = client in _LOOPBACK and not _FORWARDED.intersection(headers)
+        return cls(scope["method"], scope["path"], query, headers, receive, scope.get(HEADER_BYTES_KEY, 0), local)
 
     @classmethod
     def in_process(cls, method: str, path: str, headers: dict[str, str], body: bytes) -> Incoming:

@@ -78,6 +78,8 @@ class Registry:
         defined_in = defined_in or origin
         if kind not in routing.HANDLER_KINDS:
             raise ValueError(f"unknown handler kind {kind!r}; use one of {', '.join(routing.HANDLER_KINDS)}")
+        if kind == "http":  # checked here too: a custom endpoint never takes over a signed route
+            key = routing.handler_key(kind, *(key or "").split(" ", 1))
         key = key or routing.handler_key(kind)
         with self._lock:
             version = self._versions.get(key, 0) + 1

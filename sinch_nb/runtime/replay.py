@@ -15,12 +15,12 @@ from typing import Any
 
 from ..contract.signing import sign_conversation_webhook, voice_signing_headers
 from ..functions.errors import CallbackNotFoundError
-from ..functions.origin import REPLAY_HEADER
+from ..functions.origin import REPLAY_HEADER, SIMULATED_HEADER, replay_header, simulated
 from .session import Session
 
 __all__ = ["Diff", "Replay", "diff", "replay"]
 
-_DROPPED = {"authorization", "cookie", "content-length", "host", "x-timestamp", REPLAY_HEADER}
+_DROPPED = {"authorization", "cookie", "content-length", "host", "x-timestamp", REPLAY_HEADER, SIMULATED_HEADER}
 
 
 def _parse(body: str | bytes | None) -> Any:
@@ -59,7 +59,9 @@ def replay(session: Session, record_id: int, body: Any = None) -> Replay:
         for k, v in json.loads(row["request_headers"] or "{}").items()
         if k.lower() not in _DROPPED and not k.lower().startswith("x-sinch-webhook-signature")
     }
-    headers[REPLAY_HEADER] = str(record_id)
+    headers.update(replay_header(session.app.marker, record_id))
+    if row.get("simulated"):  # a replay of a simulated callback is simulated too
+        headers.update(simulated(session.app.marker))
     settings = session.settings
     path = str(row["path"])
     if row["kind"] == "conversation" and settings.conversation_secret is not None:

@@ -71,9 +71,9 @@ def refuse(refusal: RefusedError, record: Record) -> Response:
     return Response(body, status_code=refusal.status, media_type="application/json", headers=refusal.headers)
 
 
-def health(handlers: list[str]) -> Response:
-    """``GET /health``: alive, and with which handlers."""
-    return JSONResponse({"status": "ok", "handlers": handlers})
+def health(handlers: list[str] | None) -> Response:
+    """``GET /health``: alive, and (to local requests) with which handlers."""
+    return JSONResponse({"status": "ok"} if handlers is None else {"status": "ok", "handlers": handlers})
 
 
 def http_reply(result: Any, record: Record) -> Response:

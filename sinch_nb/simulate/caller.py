@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ..contract.signing import voice_signing_headers
-from ..functions.origin import SIMULATED
+from ..functions.origin import simulated
 from ..functions.script import action_line, prompt_text
 from . import HANGUP
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Call", "CallTranscript", "Step", "Transport", "dial", "http_transport"]
 
-SIMULATED_HEADERS = {**SIMULATED, "content-type": "application/json"}
+
 DEFAULT_REPEATS = 2
 CONNECT_ACTIONS = ("connectPstn", "connectSip", "connectMxp", "connectConf", "connectStream")
 
@@ -116,12 +116,15 @@ class Call:
         custom: str = "",
         application_key: str = "sinch-nb-simulator",
         application_secret: str | None = None,
+        marker: str = "",
         max_callbacks: int = 50,
         on_change: Callable[[Call], None] | None = None,
     ) -> None:
         self.transport = transport
         self.cli, self.to = cli, to
         self.application_key, self.secret = application_key, application_secret
+        #: The runtime's marker (``simulator_options``): its journal then shows these callbacks as simulated.
+        self.marker = marker
         self.transcript = CallTranscript(call_id=str(uuid.uuid4()))
         self.common = {
             "callid": self.transcript.call_id,
@@ -141,7 +144,7 @@ class Call:
         self.budget -= 1
         payload = {"event": kind, **self.common, "timestamp": _now(), **fields}
         body = json.dumps(payload).encode()
-        headers = dict(SIMULATED_HEADERS)
+        headers = {"content-type": "application/json", **simulated(self.marker)}
         if self.secret is not None:  # sign as Sinch does, so a runtime that checks signatures accepts the call
             headers.update(voice_signing_headers("POST", f"/{kind}", body, self.application_key, self.secret))
         status, content = self.transport(f"/{kind}", body, headers)
@@ -312,6 +315,7 @@ def dial(
     custom: str = "",
     application_key: str = "sinch-nb-simulator",
     application_secret: str | None = None,
+    marker: str = "",
     max_callbacks: int = 50,
     timeout: float = 30.0,
 ) -> CallTranscript:
@@ -328,6 +332,7 @@ def dial(
             custom=custom,
             application_key=application_key,
             application_secret=application_secret,
+            marker=marker,
             max_callbacks=max_callbacks,
         ).start()
         for keys in press:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..contract.signing import sign_conversation_webhook
-from ..functions.origin import SIMULATED
+from ..functions.origin import simulated
 from .caller import Transport
 
 __all__ = ["inbound_message"]
@@ -38,10 +38,10 @@ def inbound_message(text: str, identity: str, channel: str = "SMS", app_id: str 
     }
 
 
-def send(transport: Transport, payload: dict[str, Any], secret: str | None = None) -> int:
+def send(transport: Transport, payload: dict[str, Any], secret: str | None = None, *, marker: str = "") -> int:
     """Post ``payload`` to the Conversation webhook (signed when the webhook secret is known)."""
     body = json.dumps(payload).encode()
-    headers = {"content-type": "application/json", **SIMULATED}
+    headers = {"content-type": "application/json", **simulated(marker)}
     if secret is not None:
         headers.update(sign_conversation_webhook(body, secret))
     status, _ = transport("/webhook/conversation", body, headers)
