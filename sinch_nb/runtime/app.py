@@ -34,6 +34,7 @@ from .incoming import Incoming, read_body
 from .invoke import HandlerError, Invoker
 from .refused import RefusedError
 from .registry import Handler, Registry
+from .repeats import ANSWERED, Repeats, check_fresh, repeat_key
 from .report import ErrorReport, InProcessResponse
 from .settings import DEFAULT_FALLBACK, Settings
 
@@ -74,6 +75,7 @@ class CallbackApp:
         self.settings = settings
         self.cache = DevCache()
         self.invoker = Invoker()
+        self.repeats = Repeats()
         #: What marks a request as simulated or a replay: never leaves the process, so the network cannot.
         self.marker = secrets.token_hex(16)
         self.last_error: ErrorReport | None = None
@@ -126,13 +128,43 @@ class CallbackApp:
     ) -> tuple[Handler | None, Response]:
         """check signature → parse → invoke → check answer → reply, for a Sinch callback."""
         record.signature = check_signature(self.settings, incoming, route, body)
+        key = self._fresh(route, incoming, record.signature)
         payload = parse_json(body)
         kind = record.kind = callback_kind(route, payload)
         event = parse_callback(kind, payload, record)
         handler = self.registry.get(kind)
+        first = self.repeats.first(key, self.settings.signature_window or 0) if key else None
+        if first is not None:
+            await first.done.wait()
+            if first.answer is not None:  # answered before: the same answer, the handler not run again
+                return handler, replies.repeat(first.record_id, first.answer, record)
+        if key is None:
+            return handler, await self._handle(kind, event, handler, record)
+        this = self.repeats.begin(key)
+        try:
+            response = await self._handle(kind, event, handler, record)
+            if record.outcome in ANSWERED:
+                this.answer = (response.status_code, bytes(response.body), response.headers.get("content-type"))
+            this.record_id = record.id
+            return handler, response
+        finally:
+            this.done.set()
+
+    def _fresh(self, route: str, incoming: Incoming, signature: str) -> str | None:
+        """For a validly signed callback: refuse it if stale; its repeat key while the window holds."""
+        window = self.settings.signature_window
+        if signature != "valid" or window is None:
+            return None
+        check_fresh(route, incoming.headers, window)
+        return repeat_key(route, incoming.headers)
+
+    async def _handle(
+        self, kind: str, event: VoiceEvent | ConversationEvent, handler: Handler | None, record: Record
+    ) -> Response:
+        """The handler's answer, or what Sinch gets from a Function without one."""
         if handler is None:
-            return None, self._no_handler(kind, record)
-        return handler, await self._invoke(kind, event, handler, record)
+            return self._no_handler(kind, record)
+        return await self._invoke(kind, event, handler, record)
 
     async def _invoke(
         self, kind: str, event: VoiceEvent | ConversationEvent, handler: Handler, record: Record

@@ -71,6 +71,15 @@ def refuse(refusal: RefusedError, record: Record) -> Response:
     return Response(body, status_code=refusal.status, media_type="application/json", headers=refusal.headers)
 
 
+def repeat(first: int | None, answer: tuple[int, bytes, str | None], record: Record) -> Response:
+    """An exact repeat of callback ``first``, answered before: the same answer, the handler not run."""
+    status, body, media_type = answer
+    record.update(outcome="repeat", replay_of=first, status=status)
+    record.warnings = [f"an exact repeat of #{first} (same signature): answered as it was, the handler not run again"]
+    record.response_body = body.decode("utf-8", errors="replace") or None
+    return Response(body, status_code=status, media_type=media_type)
+
+
 def health(handlers: list[str] | None) -> Response:
     """``GET /health``: alive, and (to local requests) with which handlers."""
     return JSONResponse({"status": "ok"} if handlers is None else {"status": "ok", "handlers": handlers})

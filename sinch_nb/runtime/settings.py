@@ -34,5 +34,8 @@ class Settings:
     #: The interpreter's thread switch interval while the runtime serves (Python's own is 0.005 s):
     #: how soon the runtime's thread gets a turn while a cell computes. Restored on stop.
     switch_interval: float = 0.001
+    #: How far a signed callback's timestamp may be from now, in seconds (None: not checked); within it,
+    #: an exact repeat gets the first answer without running the handler again (``runtime/repeats.py``).
+    signature_window: float | None = 300.0
     #: The journal's size bound: past it, the oldest rows are pruned (None: never).
     journal_max_rows: int | None = 200_000
