@@ -259,3 +259,23 @@ def test_doctor_magic_in_a_kernel(tmp_path: Path, sinch: tuple[FakeSinch, str]) 
         assert SECRET not in text
     finally:
         kernel.shutdown()
+
+
+def test_the_ngrok_authtoken_is_never_on_the_agents_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session: Any
+) -> None:
+    monkeypatch.setenv("PATH", f"{FAKES}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("FAKE_NGROK_ARGV", str(tmp_path / "argv.json"))
+    server = session.start()
+    store = CredentialStore(tmp_path, environ={"NGROK_AUTHTOKEN": "test-token"})
+    tunnel = Tunnels().open("ngrok", server.port, lookup=store.lookup, state_dir=tmp_path / ".sinch_nb")
+    try:
+        assert tunnel is not None and tunnel.public_url
+        argv = json.loads((tmp_path / "argv.json").read_text())
+        assert "test-token" not in " ".join(argv) and "--authtoken" not in argv  # what `ps` shows every user
+        assert not (tmp_path / ".sinch_nb" / "ngrok.yml").exists()  # read by the agent at start, then removed
+    finally:
+        assert tunnel is not None
+        tunnel.close()
+    assert not (tmp_path / ".sinch_nb" / "ngrok.yml").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -69,6 +70,23 @@ def find_authtoken(lookup: Any, config_path: str | None = None) -> tuple[str | N
     return (token, f"ngrok config {path}") if token else (None, "nowhere")
 
 
+def _private_config(state_dir: Path, token: str) -> Path:
+    """An ngrok config holding the authtoken, readable by this user only, until the agent has started."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "ngrok.yml"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(f'version: "2"\nauthtoken: {json.dumps(token)}\n')
+    path.chmod(0o600)
+    return path
+
+
+def _forget(config_path: str | None) -> None:
+    """Remove the private config: the agent read the token at start, so it is not left on disk."""
+    if config_path is not None:
+        Path(config_path).unlink(missing_ok=True)
+
+
 def _explain(error: Exception) -> str:
     text = str(error) + " " + str(getattr(error, "ngrok_error", "") or "")
     for code, fix in _ERRORS.items():
@@ -96,14 +114,17 @@ def open_ngrok(port: int, lookup: Any, state_dir: Path, *, timeout: float = 15.0
                 "install ngrok (ngrok.com/download, or your package manager) and put it on PATH or set "
                 "PYNGROK_NGROK_PATH; or use --tunnel cloudflared, or --url with a public URL you have"
             ) from None
-    token, _ = find_authtoken(lookup)
+    token, source = find_authtoken(lookup)
     if token is None:
         raise TunnelError(
             _ERRORS["ERR_NGROK_4018"] + " (no authtoken in the environment, .env, keychain or ngrok config)"
         )
+    # Never on the agent's command line (pyngrok's auth_token puts it there, for every local user's ps):
+    # the agent reads it from its own config, or from a private file of this notebook's.
+    config_path = None if source.startswith("ngrok config") else str(_private_config(state_dir, token))
     config = conf.PyngrokConfig(
         ngrok_path=path,
-        auth_token=token,
+        config_path=config_path,
         start_new_session=True,
         monitor_thread=False,
         startup_timeout=int(timeout),
@@ -116,7 +137,10 @@ def open_ngrok(port: int, lookup: Any, state_dir: Path, *, timeout: float = 15.0
         raise TunnelError(_explain(error)) from None
     except OSError as error:
         raise TunnelError(f"the ngrok agent at {path} could not run: {error.strerror}; reinstall it") from None
-    process = ngrok.get_ngrok_process(config)
+    finally:
+        _forget(config_path)
+    process = ngrok.get_ngrok_process(config)  # pyngrok writes a default config back where it finds none
+    _forget(config_path)
     pid = process.proc.pid
     pids.record(state_dir, pid, path)
     public_url = str(opened.public_url)
@@ -125,6 +149,7 @@ def open_ngrok(port: int, lookup: Any, state_dir: Path, *, timeout: float = 15.0
         with contextlib.suppress(PyngrokError):  # the agent is going away anyway
             ngrok.disconnect(public_url, config)
         ngrok.kill(config)
+        _forget(config_path)
         pids.forget(state_dir, pid)
 
     return Tunnel("ngrok", re.sub(r"/$", "", public_url), f"http://127.0.0.1:{port}", pid, close)
