@@ -24,6 +24,7 @@ def start(
     url: str | None = None,
     link: bool = True,
     insecure: bool = False,
+    force: bool = False,
 ) -> Server:
     """Serve the handlers on ``host:port`` (a free port when None); returns the runtime (``.url``).
 
@@ -31,8 +32,10 @@ def start(
     from Sinch, and, with credentials set and ``link`` on, points the Voice App and a Conversation
     webhook at it until ``stop()``. With ``VOICE_APPLICATION_SECRET`` known, voice callbacks must
     be signed; ``insecure=True`` accepts unsigned ones (forged signatures are always refused).
+    ``force=True`` takes over a Voice App another notebook's runtime holds.
     """
-    server, messages = get_session().serve(port, host, tunnel=tunnel, url=url, link=link, insecure=insecure)
+    session = get_session()
+    server, messages = session.serve(port, host, tunnel=tunnel, url=url, link=link, insecure=insecure, force=force)
     for message in messages:
         print(message)
     return server

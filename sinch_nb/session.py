@@ -105,6 +105,7 @@ class KernelSession(Session):
         url: str | None = None,
         link: bool = True,
         insecure: bool = False,
+        force: bool = False,
     ) -> tuple[Server, list[str]]:
         """Start the runtime, and with ``tunnel``/``url`` a public URL linked to the Voice App; returns messages."""
         self.apply_credentials(insecure)
@@ -121,10 +122,10 @@ class KernelSession(Session):
             return server, []
         messages = [f"Public URL {opened.public_url}  ({opened.provider})"]
         if link:
-            messages += self._link(opened.public_url, store)
+            messages += self._link(opened.public_url, store, force)
         return server, messages
 
-    def _link(self, public_url: str, store: CredentialStore) -> list[str]:
+    def _link(self, public_url: str, store: CredentialStore, force: bool) -> list[str]:
         import httpx
 
         from .functions.errors import PlatformError
@@ -132,7 +133,7 @@ class KernelSession(Session):
 
         self.linker = Linker(self.state_dir, store.credentials(), store.lookup)
         try:
-            messages = self.linker.link(public_url)
+            messages = self.linker.link(public_url, force=force)
         except (PlatformError, httpx.HTTPError) as error:
             messages = [f"Linking failed, the runtime keeps serving: {error}"]
         if self.linker.webhook_secret is not None:

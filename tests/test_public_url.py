@@ -279,3 +279,34 @@ def test_the_ngrok_authtoken_is_never_on_the_agents_command_line(
         assert tunnel is not None
         tunnel.close()
     assert not (tmp_path / ".sinch_nb" / "ngrok.yml").exists()
+
+
+def test_two_notebooks_one_voice_app_and_each_stop_restores_only_its_own_link(
+    tmp_path: Path, sinch: tuple[FakeSinch, str]
+) -> None:
+    fake, api = sinch
+    folders = [tmp_path / "first", tmp_path / "second"]
+    kernels = []
+    for folder in folders:
+        folder.mkdir()
+        kernels.append(Kernel(folder, env=kernel_env(tmp_path, api)))  # one user: one HOME
+    first, second = kernels
+    try:
+        for kernel in kernels:
+            kernel.run(SETUP)
+            kernel.run(ICE)
+        url_first = public_url(first.run("%sinch start --tunnel ngrok").stdout)
+        refused = second.run("%sinch start --tunnel ngrok")
+        assert f"already points at another notebook's runtime ({url_first})" in refused.stdout
+        assert "--force" in refused.stdout and fake.callbacks["primary"] == url_first
+        url_second = public_url(second.run("%sinch start --tunnel ngrok --force").stdout)
+        assert fake.callbacks["primary"] == url_second
+        left = first.run("%sinch stop").stdout
+        assert f"now points at {url_second}, not here: left as it is" in left
+        assert fake.callbacks["primary"] == url_second  # the first notebook took nothing back
+        restored = second.run("%sinch stop").stdout
+        assert f"callback restored to {ORIGINAL}" in restored  # production, not the first one's dead tunnel
+        assert fake.callbacks == {"primary": ORIGINAL, "fallback": "https://old.example/fallback"}
+    finally:
+        for kernel in kernels:
+            kernel.shutdown()

@@ -179,6 +179,7 @@ def _start_arguments(start: _Parser) -> None:
     start.add_argument(
         "--insecure", action="store_true", help="accept unsigned callbacks (forged signatures are still refused)"
     )
+    start.add_argument("--force", action="store_true", help="take over a Voice App another notebook's runtime holds")
 
 
 def _deployment_commands(commands: Subcommands[_Parser]) -> None:
@@ -445,7 +446,13 @@ class SinchMagics(Magics):
 
     def _run_start(self, args: argparse.Namespace) -> None:
         server = _runtime.start(
-            port=args.port, host=args.host, tunnel=args.tunnel, url=args.url, link=args.link, insecure=args.insecure
+            port=args.port,
+            host=args.host,
+            tunnel=args.tunnel,
+            url=args.url,
+            link=args.link,
+            insecure=args.insecure,
+            force=args.force,
         )
         print(f"sinch_nb runtime at {server.url}")
         print(_routes_text(server.url))

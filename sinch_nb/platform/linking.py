@@ -26,6 +26,36 @@ from .voice_apps import VoiceApplications
 __all__ = ["Linker"]
 
 
+def _shared_path(application_key: str) -> Path:
+    return Path.home() / ".sinch_nb" / "voice-apps" / f"{application_key}.json"
+
+
+def _shared_original(application_key: str, current: dict[str, Any], *, held: bool) -> dict[str, Any]:
+    """The callback URLs a Voice App had before any notebook of this user linked it.
+
+    The first notebook to link it records them (``~/.sinch_nb/voice-apps/<key>.json``); one that takes
+    it over from another notebook (``held``) reads them there, so the last to stop restores them.
+    """
+    path = _shared_path(application_key)
+    if held:
+        try:
+            return dict(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(current))
+    return current
+
+
+def _is_notebook_runtime(url: str) -> bool:
+    """Whether ``url`` is a live sinch_nb runtime (another notebook's tunnel), by its ``/health``."""
+    try:
+        answer = httpx.get(f"{url.rstrip('/')}/health", timeout=3)
+    except httpx.HTTPError:
+        return False
+    return answer.status_code == 200 and answer.headers.get("x-sinch-nb-runtime") == "1"  # runtime.replies
+
+
 class Linker:
     """Links for one notebook folder; ``messages`` say what happened, for the cell to print."""
 
@@ -73,8 +103,11 @@ class Linker:
 
     # Linking --------------------------------------------------------------
 
-    def link(self, public_url: str) -> list[str]:
-        """Point what the credentials allow at ``public_url``; returns what to tell the user."""
+    def link(self, public_url: str, *, force: bool = False) -> list[str]:
+        """Point what the credentials allow at ``public_url``; returns what to tell the user.
+
+        A Voice App another notebook's runtime holds is taken over only with ``force``.
+        """
         messages = self.restore()
         voice, webhooks = self._voice(), self._webhooks()
         if voice is None and webhooks is None:
@@ -84,7 +117,16 @@ class Linker:
             )
         if voice is not None:
             original = voice.callback_urls()
-            self._save({**self._load(), "voice": {"application_key": voice.key, "original": original}})
+            current = original.get("primary")
+            held_by = current if current and current != public_url and _is_notebook_runtime(current) else None
+            if held_by and not force:
+                raise PlatformError(
+                    f"Voice App {voice.key} already points at another notebook's runtime ({held_by}): stop that "
+                    "one first, or start with --force (sn.start(force=True)) to take it over"
+                )
+            original = _shared_original(voice.key, original, held=held_by is not None)
+            link = {"application_key": voice.key, "original": original, "linked_to": public_url, "taken_from": held_by}
+            self._save({**self._load(), "voice": link})
             voice.set_callback_urls(public_url, original.get("fallback"))
             was = original.get("primary") or "no callback URL"
             messages.append(f"Voice App {voice.key} callback now points here (was {was})")
@@ -115,9 +157,7 @@ class Linker:
                     f"are not set here, so restore it by hand to {voice_state['original']}"
                 )
             else:
-                original = voice_state["original"]
-                voice.set_callback_urls(original.get("primary"), original.get("fallback"))
-                messages.append(f"Voice App {voice.key} callback restored to {original.get('primary') or 'none'}")
+                messages.append(self._restore_voice(voice, voice_state))
                 state.pop("voice")
                 self._save(state)
         conversation_state = state.get("conversation")
@@ -143,6 +183,24 @@ class Linker:
                 self._save(state)
         self.webhook_secret = None
         return messages
+
+    @staticmethod
+    def _restore_voice(voice: VoiceApplications, link: dict[str, Any]) -> str:
+        """Put the callback URL back, only if it still points at this notebook's tunnel.
+
+        Taken over from another notebook's runtime that still runs: handed back to it. Otherwise
+        the URL the Voice App had before any notebook linked it (kept per user, ``_shared_original``).
+        """
+        original, ours, taken_from = link["original"], link.get("linked_to"), link.get("taken_from")
+        current = voice.callback_urls().get("primary")
+        if ours is not None and current != ours:  # someone (another notebook, the dashboard) changed it since
+            return f"Voice App {voice.key} now points at {current or 'no callback URL'}, not here: left as it is"
+        if taken_from and _is_notebook_runtime(taken_from):
+            voice.set_callback_urls(taken_from, original.get("fallback"))
+            return f"Voice App {voice.key} handed back to the notebook that held it ({taken_from})"
+        voice.set_callback_urls(original.get("primary"), original.get("fallback"))
+        _shared_path(voice.key).unlink(missing_ok=True)
+        return f"Voice App {voice.key} callback restored to {original.get('primary') or 'none'}"
 
     def safe_restore(self) -> list[str]:
         """``restore`` that reports failures instead of raising (interpreter exit)."""

@@ -19,6 +19,9 @@ __all__ = ["DEFAULT_ACE", "fallback", "health", "http_reply", "informational", "
 #: What Sinch's own default for an unhandled ACE is: carry on.
 DEFAULT_ACE: dict[str, Any] = {"action": {"name": "continue"}}
 
+#: On ``/health`` answers: this is a sinch_nb runtime (``platform.linking`` asks before taking a Voice App).
+RUNTIME_HEADER = "x-sinch-nb-runtime"
+
 #: The kinds Sinch reads an SVAML answer from.
 SVAML_KINDS = ("ice", "ace", "pie")
 
@@ -82,7 +85,8 @@ def repeat(first: int | None, answer: tuple[int, bytes, str | None], record: Rec
 
 def health(handlers: list[str] | None) -> Response:
     """``GET /health``: alive, and (to local requests) with which handlers."""
-    return JSONResponse({"status": "ok"} if handlers is None else {"status": "ok", "handlers": handlers})
+    body = {"status": "ok"} if handlers is None else {"status": "ok", "handlers": handlers}
+    return JSONResponse(body, headers={RUNTIME_HEADER: "1"})  # how another notebook knows a Voice App is held
 
 
 def http_reply(result: Any, record: Record) -> Response:
