@@ -137,7 +137,8 @@ class CallbackApp:
         if first is not None:
             await first.done.wait()
             if first.answer is not None:  # answered before: the same answer, the handler not run again
-                return handler, replies.repeat(first.record_id, first.answer, record)
+                first_id = first.record.id if first.record is not None else None
+                return handler, replies.repeat(first_id, first.answer, record)
         if key is None:
             return handler, await self._handle(kind, event, handler, record)
         this = self.repeats.begin(key)
@@ -145,7 +146,7 @@ class CallbackApp:
             response = await self._handle(kind, event, handler, record)
             if record.outcome in ANSWERED:
                 this.answer = (response.status_code, bytes(response.body), response.headers.get("content-type"))
-            this.record_id = record.id
+            this.record = record  # its id is known once journaled, before any repeat reads it
             return handler, response
         finally:
             this.done.set()

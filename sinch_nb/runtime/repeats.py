@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ..journal.record import Record
 from .refused import RefusedError
 
 __all__ = ["First", "Repeats", "check_fresh", "repeat_key"]
@@ -73,7 +74,7 @@ class First:
 
     seen: float
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    record_id: int | None = None
+    record: Record | None = None
     #: (status, body, content type) when it was answered; None when it failed (a repeat runs again).
     answer: tuple[int, bytes, str | None] | None = None
 
