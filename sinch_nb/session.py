@@ -147,10 +147,7 @@ class KernelSession(Session):
     def close(self, *, journal: bool = False) -> tuple[bool, list[str]]:
         """The one shutdown path, in order; ``journal=True`` also closes the journal (kernel exit)."""
         with self._lock:
-            server, self.server = self.server, None
-            was_running = bool(server and server.running)
-            if server is not None:
-                server.stop()  # stops accepting, lets callbacks in flight finish
+            was_running = super().stop()  # stops accepting, lets callbacks in flight finish, restores the interval
             linker, self.linker = self.linker, None
             messages = linker.safe_restore() if linker is not None else []
             self.tunnels.close_all()

@@ -374,3 +374,14 @@ def test_the_journal_is_bounded_by_a_setting(session: Session) -> None:
     count = session.journal.count()
     assert 1500 <= count < 2600, count  # pruned to the bound (checked every thousand rows written)
     assert list(session.journal.rows())[-1]["call_id"] == "last"
+
+
+def test_sn_stop_restores_the_users_switch_interval_too(sn: Any) -> None:
+    import sys
+
+    sys.setswitchinterval(0.004)
+    sn.start()
+    assert sys.getswitchinterval() == pytest.approx(0.001)
+    sn.stop()
+    assert sys.getswitchinterval() == pytest.approx(0.004)
+    sys.setswitchinterval(0.005)
