@@ -310,3 +310,26 @@ def test_two_notebooks_one_voice_app_and_each_stop_restores_only_its_own_link(
     finally:
         for kernel in kernels:
             kernel.shutdown()
+
+
+def test_reaping_ends_only_a_dead_kernels_recorded_agent_through_psutil(tmp_path: Path) -> None:
+    import subprocess
+
+    from sinch_nb.tunnel import pids
+
+    dead_kernel = 2**22 + 7  # above Linux's largest pid: no kernel runs as it
+    orphan = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    stranger = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        pids.record(tmp_path, orphan.pid, "/bin/sleep", owner=dead_kernel)
+        pids.record(tmp_path, stranger.pid, "/bin/sleep", owner=dead_kernel)
+        entries = json.loads((tmp_path / "tunnels.json").read_text())
+        entries[1]["started"] -= 100  # as if the pid had been reused by a process started later
+        (tmp_path / "tunnels.json").write_text(json.dumps(entries))
+        assert pids.reap(tmp_path) == [orphan.pid]
+        assert orphan.wait(timeout=10) is not None
+        assert stranger.poll() is None, "a process that merely reuses a recorded pid is never signalled"
+    finally:
+        for process in (orphan, stranger):
+            process.kill()
+            process.wait()
