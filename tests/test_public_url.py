@@ -235,6 +235,9 @@ def test_url_of_your_own(tmp_path: Path) -> None:
 
 
 def test_doctor_with_nothing_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sinch_nb.tunnel import ngrok_sdk
+
+    monkeypatch.setattr(ngrok_sdk, "installed", lambda: False)  # a dependency, so installed unless told
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("NGROK_AUTHTOKEN", raising=False)
     from pyngrok import conf
@@ -333,3 +336,54 @@ def test_reaping_ends_only_a_dead_kernels_recorded_agent_through_psutil(tmp_path
         for process in (orphan, stranger):
             process.kill()
             process.wait()
+
+
+def test_without_an_installed_agent_the_ngrok_sdk_opens_the_tunnel_off_the_cells_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    import ngrok
+
+    calls: list[dict[str, Any]] = []
+
+    class Listener:  # what the SDK's forward() returns; its network part cannot run offline
+        def url(self) -> str:
+            return "https://fake-sdk.ngrok.app"
+
+    def forward(addr: str, **options: Any) -> Listener:
+        try:
+            asyncio.get_running_loop()
+            running = True
+        except RuntimeError:
+            running = False
+        calls.append({"addr": addr, "options": options, "loop_running": running})
+        return Listener()
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no ngrok agent installed
+    monkeypatch.delenv("PYNGROK_NGROK_PATH", raising=False)
+    monkeypatch.setattr(ngrok, "forward", forward)
+    monkeypatch.setattr(ngrok, "disconnect", lambda url=None: calls.append({"disconnect": url}))
+    store = CredentialStore(tmp_path, environ={"NGROK_AUTHTOKEN": "test-token"})
+
+    async def in_a_cell() -> Any:  # a notebook cell runs inside the kernel's event loop
+        return Tunnels().open("ngrok", 8765, lookup=store.lookup, state_dir=tmp_path)
+
+    tunnel = asyncio.run(in_a_cell())
+    assert tunnel is not None and (tunnel.provider, tunnel.public_url) == ("ngrok", "https://fake-sdk.ngrok.app")
+    assert calls == [
+        {"addr": "127.0.0.1:8765", "options": {"proto": "http", "authtoken": "test-token"}, "loop_running": False}
+    ]
+    tunnel.close()
+    assert calls[-1] == {"disconnect": "https://fake-sdk.ngrok.app"}
+
+
+def test_the_ngrok_sdk_offline_names_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # pyngrok's download refused at once too
+    from pyngrok import conf
+
+    monkeypatch.setattr(conf, "DEFAULT_NGROK_PATH", str(tmp_path / "ngrok" / "ngrok"))
+    store = CredentialStore(tmp_path, environ={"NGROK_AUTHTOKEN": "t"})
+    with pytest.raises(TunnelError, match=r"the ngrok SDK failed too: the ngrok SDK could not reach ngrok .*network"):
+        Tunnels().open("ngrok", 9, lookup=store.lookup, state_dir=tmp_path)

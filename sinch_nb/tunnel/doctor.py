@@ -77,6 +77,7 @@ def detect_environment(environ: Any = None) -> tuple[str, str]:
 
 def run_doctor(store: Any, running_port: int | None = None) -> Doctor:
     """Check the runtime, the tunnel agents, the tokens and the credentials."""
+    from . import ngrok_sdk
     from .ngrok import find_agent, find_authtoken
 
     checks: list[Check] = []
@@ -85,14 +86,17 @@ def run_doctor(store: Any, running_port: int | None = None) -> Doctor:
     else:
         checks.append(Check("runtime", "ok", f"serving on 127.0.0.1:{running_port}"))
     agent = find_agent()
+    sdk = ngrok_sdk.installed()
     checks.append(
         Check("ngrok agent", "ok", agent)
         if agent
+        else Check("ngrok agent", "info", "none needed: the ngrok SDK (PyPI ngrok) carries its own")
+        if sdk
         else Check(
             "ngrok agent",
             "warn",
             "not found (pyngrok downloads it on first use, which needs access to ngrok's servers)",
-            "install ngrok and put it on PATH, or set PYNGROK_NGROK_PATH",
+            "install ngrok and put it on PATH, or set PYNGROK_NGROK_PATH, or pip install ngrok",
         )
     )
     token, source = find_authtoken(store.lookup)
@@ -109,7 +113,7 @@ def run_doctor(store: Any, running_port: int | None = None) -> Doctor:
         if cloudflared
         else Check("cloudflared", "warn", "not on PATH", "install cloudflared, or use ngrok or --url")
     )
-    if not agent and not cloudflared:
+    if not agent and not sdk and not cloudflared:
         checks.append(
             Check(
                 "tunnel",

@@ -14,7 +14,7 @@ from typing import Any
 from . import pids
 from .base import Tunnel, TunnelError
 
-__all__ = ["find_agent", "find_authtoken", "open_ngrok"]
+__all__ = ["explain", "find_agent", "find_authtoken", "installed_agent", "open_ngrok"]
 
 #: ngrok error codes → what to do (reference/anchors.md §D6).
 _ERRORS = {
@@ -37,6 +37,14 @@ def _pyngrok() -> Any:
     except ImportError as error:  # pragma: no cover - a dependency
         raise TunnelError("pyngrok is not installed: pip install pyngrok") from error
     return conf, installer, ngrok
+
+
+def installed_agent() -> str | None:
+    """An ngrok agent the user installed (``PYNGROK_NGROK_PATH`` or on PATH), not pyngrok's download."""
+    for candidate in (os.environ.get("PYNGROK_NGROK_PATH"), shutil.which("ngrok")):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
 
 
 def find_agent() -> str | None:
@@ -87,7 +95,8 @@ def _forget(config_path: str | None) -> None:
         Path(config_path).unlink(missing_ok=True)
 
 
-def _explain(error: Exception) -> str:
+def explain(error: Exception) -> str:
+    """What an ngrok error means and what to do, by its ``ERR_NGROK_…`` code."""
     text = str(error) + " " + str(getattr(error, "ngrok_error", "") or "")
     for code, fix in _ERRORS.items():
         if code in text:
@@ -97,7 +106,32 @@ def _explain(error: Exception) -> str:
 
 
 def open_ngrok(port: int, lookup: Any, state_dir: Path, *, timeout: float = 15.0) -> Tunnel:
-    """An ngrok tunnel to ``127.0.0.1:port``; every failure is a ``TunnelError`` naming the fix."""
+    """An ngrok tunnel to ``127.0.0.1:port``; every failure is a ``TunnelError`` naming the fix.
+
+    An agent you installed is used as it is; otherwise the ngrok SDK when it is installed (no
+    download); otherwise, or if the SDK cannot connect, pyngrok's agent, downloaded if need be.
+    """
+    from . import ngrok_sdk
+
+    sdk_failure = ""
+    if installed_agent() is None and ngrok_sdk.installed():
+        token, _ = find_authtoken(lookup)
+        if token is None:
+            raise TunnelError(
+                _ERRORS["ERR_NGROK_4018"] + " (no authtoken in the environment, .env, keychain or ngrok config)"
+            )
+        try:
+            return ngrok_sdk.open_ngrok_sdk(port, token, timeout=timeout)
+        except TunnelError as error:
+            sdk_failure = f"; the ngrok SDK failed too: {error}"
+    try:
+        return _open_agent(port, lookup, state_dir, timeout)
+    except TunnelError as error:
+        raise TunnelError(f"{error}{sdk_failure}") from None
+
+
+def _open_agent(port: int, lookup: Any, state_dir: Path, timeout: float) -> Tunnel:
+    """The tunnel through pyngrok's agent process."""
     conf, installer, ngrok = _pyngrok()
     from pyngrok.exception import PyngrokError
 
@@ -134,7 +168,7 @@ def open_ngrok(port: int, lookup: Any, state_dir: Path, *, timeout: float = 15.0
         opened = ngrok.connect(f"http://127.0.0.1:{port}", "http", pyngrok_config=config)
     except PyngrokError as error:
         ngrok.kill(config)
-        raise TunnelError(_explain(error)) from None
+        raise TunnelError(explain(error)) from None
     except OSError as error:
         raise TunnelError(f"the ngrok agent at {path} could not run: {error.strerror}; reinstall it") from None
     finally:
