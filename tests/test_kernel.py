@@ -217,3 +217,11 @@ def test_the_journal_survives_a_kernel_restart(kernel: Kernel) -> None:
     kernel.run(SETUP)
     after = kernel.run("print(len(sn.callbacks()), sn.callbacks()['kind'].astype(str).tolist())").stdout.strip()
     assert after == "2 ['ice', 'dice']"
+
+
+def test_a_handler_cell_is_labelled_with_the_number_the_notebook_shows(kernel: Kernel) -> None:
+    kernel.run("x = 1")  # the fixture's setup was cell [1]; this is [2]
+    labelled = kernel.run(ICE.format(text="three"))  # and this is [3]
+    assert "ice v1 (cell [3])" in labelled.stdout, labelled.stdout
+    listed = kernel.run("%sinch handlers").stdout
+    assert "cell [3]" in listed and "cell [4]" not in listed

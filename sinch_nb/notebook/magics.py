@@ -557,7 +557,7 @@ class SinchMagics(Magics):
             )
         if kind != "http" and len(words) != 1:
             raise UsageError(f"%%sinch {kind} takes no arguments\nusage: {CELL_USAGE}")
-        count = self.shell.execution_count if self.shell is not None else 0
+        count = _cell_number(self.shell)
         origin = f"cell [{count}]"
         defined_in = f"cell {self.cell_id}" if self.cell_id else None
         if kind == "module":
@@ -577,6 +577,17 @@ class SinchMagics(Magics):
         server = get_session().server
         where = f", serving at {server.url}" if server and server.running else "; %sinch start to serve it"
         print(f"{handler.label}{where}")
+
+
+def _cell_number(shell: InteractiveShell | None) -> int:
+    """The number the notebook shows on the running cell, ``[N]``: its place in the input history.
+
+    Not ``execution_count``: IPython 9 raises that before the cell runs, so it is one too many.
+    """
+    if shell is None:
+        return 0
+    history = getattr(shell.history_manager, "input_hist_raw", None)
+    return len(history) - 1 if history else int(shell.execution_count)
 
 
 def _routes_text(url: str) -> str:
