@@ -135,3 +135,34 @@ def test_styled_frame_tints_failures(tmp_path: Path) -> None:
     assert tinted == {1}  # the fallback row only
     assert "1.2 ms" in html
     journal.close()
+
+
+def test_the_pending_log_keeps_every_uncommitted_entry_and_reuses_only_committed_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sinch_nb.journal import pending
+
+    monkeypatch.setattr(pending, "SIZE", 2048)
+    monkeypatch.setattr(pending, "HALF", 1024)
+    log = pending.PendingLog(tmp_path, "dead")
+    columns, answer = ["id", "outcome", "note"], ["id", "outcome"]
+    for sequence in range(1, 41):  # nothing committed: the halves fill, then the overflow file takes the rest
+        log.write((sequence, "running", "x" * 40), sequence)
+    assert log.overflow_path.stat().st_size > 0
+    log.committed = 20  # the writer has caught up with the first half only: the overflow must stay
+    log.write((41, "running", "x" * 40), 41)
+    assert log.overflow_path.stat().st_size > 0
+    log.write((1, "ok"), 42)  # an answer, newer than its arrival
+    log.close(remove=False)
+    rows, files = pending.recover(tmp_path, lambda session: False, columns, answer)
+    assert [row["id"] for row in rows] == list(range(1, 42)), "no uncommitted entry lost"
+    assert rows[0]["outcome"] == "ok", "the newest state of a record wins"
+    assert files == [log.path, log.overflow_path]
+
+    again = pending.PendingLog(tmp_path, "alive")
+    for sequence in range(1, 41):
+        again.write((sequence, "running", "x" * 40), sequence)
+    again.committed = 40  # everything committed: space is reused and the overflow emptied
+    again.write((41, "running", "x" * 40), 41)
+    assert again.overflow_path.stat().st_size == 0
+    again.close(remove=True)

@@ -57,8 +57,9 @@ class PendingLog:
         self._half = 0
         self._epoch = 1
         self._offset = 0
-        #: The sequence number of the last record written to each half.
+        #: The sequence number of the last record written to each half, and to the overflow file.
         self._last = [0, 0]
+        self._last_overflow = 0
         #: How many records the SQLite writer has committed (set by the journal's writer).
         self.committed = 0
 
@@ -73,6 +74,7 @@ class PendingLog:
             if self._overflow is None:
                 self._overflow = os.open(self.overflow_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.write(self._overflow, _HEADER.pack(len(payload), 0, zlib.crc32(payload)) + payload)
+            self._last_overflow = sequence
             return
         start = self._offset + _HEADER.size
         self._map[start : start + len(payload)] = payload
@@ -81,13 +83,18 @@ class PendingLog:
         self._last[self._half] = sequence
 
     def _switch(self, length: int) -> bool:
-        """Move to the other half if all of it is committed (and the entry fits); True if moved."""
+        """Move to the other half if all of it, and all that overflowed, is committed; True if moved.
+
+        Until then entries keep going to the overflow file, so it always holds the newest entries
+        (``recover`` reads it last) and is emptied only once nothing in it is still needed.
+        """
         other = 1 - self._half
-        if self._last[other] > self.committed or _HEADER.size + length > HALF:
+        waiting = max(self._last[other], self._last_overflow)
+        if waiting > self.committed or _HEADER.size + length > HALF:
             return False
         self._half, self._epoch, self._offset = other, self._epoch + 1, other * HALF
         self._map[self._offset : self._offset + _HEADER.size] = bytes(_HEADER.size)
-        if self._overflow is not None:  # what overflowed is older than this half's new epoch
+        if self._overflow is not None:
             os.ftruncate(self._overflow, 0)
         return True
 

@@ -133,7 +133,7 @@ class Journal:
         self._next, self._block_end = 1, 0
         self._claim()
         self._pending = PendingLog(self._pending_folder, self.session)
-        #: Held around every pending-log write and around emptying it, so no entry is lost to a restart.
+        #: Held around every pending-log write: the log is not thread-safe, and requests append from many threads.
         self._pending_lock = threading.Lock()
         self._writer = threading.Thread(target=self._write_loop, name="sinch_nb-journal", daemon=True)
         self._writer.start()  # whoever opens a journal closes it (the session does, last, on exit)
