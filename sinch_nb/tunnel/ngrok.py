@@ -39,21 +39,23 @@ def _pyngrok() -> Any:
     return conf, installer, ngrok
 
 
-def installed_agent() -> str | None:
-    """An ngrok agent the user installed (``PYNGROK_NGROK_PATH`` or on PATH), not pyngrok's download."""
-    for candidate in (os.environ.get("PYNGROK_NGROK_PATH"), shutil.which("ngrok")):
+def _runnable(*candidates: str | None) -> str | None:
+    """The first candidate that is an executable file."""
+    for candidate in candidates:
         if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return str(candidate)
     return None
+
+
+def installed_agent() -> str | None:
+    """An ngrok agent the user installed (``PYNGROK_NGROK_PATH`` or on PATH), not pyngrok's download."""
+    return _runnable(os.environ.get("PYNGROK_NGROK_PATH"), shutil.which("ngrok"))
 
 
 def find_agent() -> str | None:
     """The ngrok agent to run: ``PYNGROK_NGROK_PATH``, ``ngrok`` on PATH, or pyngrok's own copy."""
     conf, _, _ = _pyngrok()
-    for candidate in (os.environ.get("PYNGROK_NGROK_PATH"), shutil.which("ngrok"), conf.DEFAULT_NGROK_PATH):
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
+    return installed_agent() or _runnable(conf.DEFAULT_NGROK_PATH)
 
 
 def _config_token(config_path: str) -> str | None:
