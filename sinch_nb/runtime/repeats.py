@@ -1,7 +1,9 @@
 """Replay protection: a signed callback must be fresh, and an exact repeat never runs its handler twice.
 
 Sinch's SDKs check signatures but not their age; the docs give ``x-timestamp`` so that a
-request "is not too old" without saying how old. The runtime refuses a signed callback
+request "is not too old" without saying how old (reference/sinch-wire.md §3.1; the
+Conversation webhook's timestamp is Unix seconds, §3.2). The ±5 min default is sinch_nb's
+choice, the window most HMAC webhook schemes use. The runtime refuses a signed callback
 whose timestamp is outside ``settings.signature_window`` (±5 min unless set; ``None`` turns
 it off), and remembers each signed callback it answered for that long, keyed by what makes
 it unique: the signature and timestamp (Voice), the nonce (Conversation). A repeat of one
