@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .functions.errors import CallbackNotFoundError
+from .functions.origin import SOURCES
 from .session import get_session
 
 if TYPE_CHECKING:
@@ -15,19 +16,45 @@ if TYPE_CHECKING:
 __all__ = ["callback", "callbacks", "calls", "export_callbacks", "load_callbacks"]
 
 
-def callbacks(
-    kind: str | None = None, call_id: str | None = None, *, bodies: bool = False, styled: bool = False
-) -> Any:
-    """Every callback journaled (this session and earlier ones), one row each, as a DataFrame.
+def _scope(history: bool, source: str | None, call_id: str | None = None) -> dict[str, Any]:
+    """Which rows a table shows: this kernel session's (all with ``history`` or a call id), the user's own traffic.
 
+    ``source=None`` hides what the explorer and workshop checks placed; ``"all"`` shows
+    everything; another value keeps only that source (``"explorer"``, ``"deployed"``, ``"imported"``).
+    """
+    journal = get_session().journal
+    whole = history or call_id is not None
+    return {"session": None if whole else journal.session, "hide": SOURCES if source is None else ()}
+
+
+def _only(frame: pd.DataFrame, source: str | None) -> pd.DataFrame:
+    if source in (None, "all") or frame.empty:
+        return frame
+    return frame[frame["source"].astype(str).str.startswith(str(source))]
+
+
+def callbacks(
+    kind: str | None = None,
+    call_id: str | None = None,
+    *,
+    bodies: bool = False,
+    styled: bool = False,
+    history: bool = False,
+    source: str | None = None,
+) -> Any:
+    """This kernel session's callbacks, one row each, as a DataFrame (``history=True``: earlier sessions too).
+
+    Traffic the explorer and workshop checks made is left out unless ``source="all"`` (or
+    ``"explorer"``, ``"workshop"``, ``"deployed"``, ``"imported"`` for only those).
     ``bodies=True`` adds request headers and body, response body, traceback and logs;
     ``styled=True`` returns it styled for reading (failures tinted); ``sn.callback(id)`` gives
-    one record whole.
+    one record whole. A ``call_id`` finds that call's callbacks whatever session made them.
     """
     from .journal.views import callbacks_frame
     from .journal.views import styled as style
 
-    frame = callbacks_frame(get_session().journal, kind=kind, call_id=call_id, bodies=bodies)
+    scope = _scope(history, source, call_id)
+    frame = _only(callbacks_frame(get_session().journal, kind=kind, call_id=call_id, bodies=bodies, **scope), source)
     return style(frame) if styled else frame
 
 
@@ -43,11 +70,18 @@ def callback(record_id: int) -> dict[str, Any]:
     return row
 
 
-def calls() -> pd.DataFrame:
-    """One row per call: first and last seen, kinds in order, menu path, DiCE reason and result."""
+def calls(*, history: bool = False, source: str | None = None) -> pd.DataFrame:
+    """One row per call of this kernel session: first and last seen, kinds in order, menu path, DiCE reason and result.
+
+    ``history`` and ``source`` as for ``sn.callbacks()``.
+    """
     from .journal.views import calls_frame
 
-    return calls_frame(get_session().journal)
+    frame = calls_frame(get_session().journal, **_scope(history, source))
+    if source not in (None, "all"):
+        ids = set(_only(callbacks(history=history, source=source), source)["call_id"].dropna())
+        frame = frame[frame.index.isin(ids)]
+    return frame
 
 
 def export_callbacks(path: str | Path, call_id: str | None = None) -> Path:

@@ -8,7 +8,7 @@ from .session import get_session
 
 if TYPE_CHECKING:
     from .platform.clients import Clients
-    from .runtime.report import ErrorReport
+    from .runtime.report import ErrorReport, NoError
     from .runtime.server import Server
     from .runtime.settings import Settings
     from .tunnel.doctor import Doctor
@@ -99,6 +99,8 @@ def signature_checks(settings: Settings) -> dict[str, str]:
     return {"voice": voice, "webhook": webhook, "custom endpoints": "open: your handler checks what it needs"}
 
 
-def last_error() -> ErrorReport | None:
-    """The most recent failed callback: handler, error and traceback."""
-    return get_session().last_error()
+def last_error() -> ErrorReport | NoError:
+    """The most recent failed callback: handler, error and traceback (a falsy ``NoError`` that says so, if none)."""
+    from .runtime.report import NoError
+
+    return get_session().last_error() or NoError()

@@ -44,7 +44,14 @@ def text(message: str, from_: str = "+15551234567", channel: str = "SMS") -> dic
     secret = session.settings.conversation_secret
     with httpx.Client(base_url=server.url, timeout=30) as client:
         message_body = inbound_message(message, from_, channel)
-        send(http_transport(client), message_body, secret.reveal() if secret else None, marker=session.app.marker)
+        options = session.simulator_options()
+        send(
+            http_transport(client),
+            message_body,
+            secret.reveal() if secret else None,
+            marker=options["marker"],
+            source=options["source"],
+        )
     session.journal.flush()
     return session.journal.recent[-1].as_dict()
 
@@ -59,7 +66,7 @@ def explore(cli: str = "+15550000001", to: str = "+15550000002", max_depth: int 
         result = session.answer("POST", path, headers, body)
         return result.status, result.body
 
-    return run_explore(send, cli, to, max_depth=max_depth, **session.simulator_options())
+    return run_explore(send, cli, to, max_depth=max_depth, **{**session.simulator_options(), "source": "explorer"})
 
 
 def dialpad(cli: str = "+15551234567", to: str = "+15559876543", timeout: float | None = None) -> Dialpad:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import atexit
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -48,6 +50,8 @@ class KernelSession(Session):
         self.followers: list[Stoppable] = []
         #: Whether ``workshop.solution(n)`` shows and loads solutions.
         self.workshop_solutions = False
+        #: Who is placing simulated traffic when it is not the user (``making``): the journal's ``source``.
+        self.maker: str | None = None
         self._noticed: str | None = None
 
     # Credentials and clients ---------------------------------------------------
@@ -87,14 +91,28 @@ class KernelSession(Session):
             "application_key": self.settings.application_key or SIMULATOR_KEY,
             "application_secret": secret.reveal() if secret else None,
             "marker": self.app.marker,
+            "source": self.maker,
         }
+
+    @contextmanager
+    def making(self, source: str) -> Iterator[None]:
+        """Simulated traffic made inside is journaled with ``source`` (explorer, workshop), hidden by default."""
+        previous, self.maker = self.maker, source
+        try:
+            yield
+        finally:
+            self.maker = previous
 
     # Lifecycle -----------------------------------------------------------------
 
     def running(self) -> Server:
-        """The running runtime, started on a free port if it is not running."""
+        """The running runtime; started on a free port if it is not running, and said so."""
         server = self.server
-        return server if server is not None and server.running else self.start()
+        if server is not None and server.running:
+            return server
+        server = self.start()
+        print(f"sinch_nb: the runtime was not running; started it at {server.url} (%sinch stop stops it)")
+        return server
 
     def serve(
         self,
@@ -107,7 +125,19 @@ class KernelSession(Session):
         insecure: bool = False,
         force: bool = False,
     ) -> tuple[Server, list[str]]:
-        """Start the runtime, and with ``tunnel``/``url`` a public URL linked to the Voice App; returns messages."""
+        """Start the runtime, and with ``tunnel``/``url`` a public URL linked to the Voice App; returns messages.
+
+        Running already on another port or host, it refuses (naming how to move): moving under an
+        open tunnel and a linked Voice App would leave both pointing at the old port.
+        """
+        current = self.server
+        if current is not None and current.running and (port not in (None, current.port) or host != current.host):
+            from .functions.errors import ServerError
+
+            raise ServerError(
+                f"the runtime already serves at {current.url}; to move it to {host}:{port or 'a free port'}, "
+                f"%sinch stop (sn.stop()) first, then start it again"
+            )
         self.apply_credentials(insecure)
         server = self.start(port=port, host=host)
         self.app.clients = self.clients()

@@ -145,7 +145,7 @@ def test_context_reaches_the_handler_and_logs_land_in_the_journal(session: Sessi
         context.storage.write(f"calls/{event.call_id}.json", json.dumps(event.raw))
         context.log.info("call number %d", count)
         assert context.database.endswith("data/function.db")
-        assert context.voice is None and context.conversation is None
+        assert not context.voice and not context.conversation
         return svaml.ice().say(f"call {count}").hangup()
 
     session.registry.register("ice", ice, "test")

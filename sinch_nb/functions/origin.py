@@ -8,15 +8,38 @@ the simulator, replay, the pytest replayer and the runtime that reads them.
 
 from __future__ import annotations
 
-__all__ = ["REPLAY_HEADER", "SIMULATED_HEADER", "replay_header", "replay_of", "simulated"]
+__all__ = [
+    "REPLAY_HEADER",
+    "SIMULATED_HEADER",
+    "SOURCES",
+    "replay_header",
+    "replay_of",
+    "simulated",
+    "simulated_source",
+]
 
 SIMULATED_HEADER = "x-sinch-nb-simulated"
 REPLAY_HEADER = "x-sinch-nb-replay-of"
 
 
-def simulated(marker: str) -> dict[str, str]:
-    """The header a simulated request carries."""
-    return {SIMULATED_HEADER: marker}
+#: Who made a simulated request, when it is not the user: hidden from ``sn.callbacks()`` unless asked for.
+SOURCES = ("explorer", "workshop")
+
+
+def simulated(marker: str, source: str | None = None) -> dict[str, str]:
+    """The header a simulated request carries; ``source`` names a maker other than the user (``SOURCES``)."""
+    return {SIMULATED_HEADER: f"{marker}:{source}" if source else marker}
+
+
+def simulated_source(value: str | None, marker: str) -> tuple[bool, str | None]:
+    """Whether a simulated header carries ``marker``, and the source it names (one of ``SOURCES``, else None)."""
+    if not value or not marker or not value.startswith(marker):
+        return False, None
+    rest = value[len(marker) :]
+    if not rest:
+        return True, None
+    source = rest[1:] if rest[0] == ":" else None
+    return (True, source) if source in SOURCES else (False, None)
 
 
 def replay_header(marker: str, record_id: int) -> dict[str, str]:

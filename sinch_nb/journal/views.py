@@ -21,18 +21,31 @@ BODY_COLUMNS = ("request_headers", "request_body", "response_body", "traceback",
 _CATEGORIES = ("kind", "method", "outcome", "source", "signature", "session", "menu_result_type", "reason", "result")
 
 
+#: The columns a reader looks at first; the rest follow in the journal's order.
+_FIRST = ("time", "kind", "call_id", "cli", "svaml_action", "status", "latency_ms", "outcome", "error")
+
+
 def callbacks_frame(
-    journal: Journal, kind: str | None = None, call_id: str | None = None, *, bodies: bool = False
+    journal: Journal,
+    kind: str | None = None,
+    call_id: str | None = None,
+    *,
+    bodies: bool = False,
+    session: str | None = None,
+    hide: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Every journaled request, typed: ``time`` as UTC datetimes, labels as categories.
 
-    Headers, bodies, tracebacks and logs come with ``bodies=True``.
+    Headers, bodies, tracebacks and logs come with ``bodies=True``; ``session`` keeps one
+    journal session's rows, ``hide`` drops rows of those sources. The frame is a
+    ``JournalFrame``: raw data, shown readably.
     """
     import pandas as pd
 
+    from .frames import JournalFrame
     from .store import COLUMNS
 
-    clauses, params = [], []
+    clauses, params = _scope(session, hide)
     if kind is not None:
         clauses.append("kind = ?")
         params.append(kind.lower())
@@ -41,6 +54,7 @@ def callbacks_frame(
         params.append(call_id)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     columns = [name for name in COLUMNS if bodies or name not in BODY_COLUMNS]
+    columns = ["id", *_FIRST, *(name for name in columns if name not in _FIRST and name != "id")]
     frame = _read(journal, columns, where, params)
     frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True).dt.round("us")
     for name in _CATEGORIES:
@@ -49,7 +63,19 @@ def callbacks_frame(
         frame[name] = frame[name].astype("Int64")
     frame["simulated"] = frame["simulated"].fillna(0).astype(bool)
     frame["latency_ms"] = frame["latency_ms"].astype(float)
-    return frame.set_index("id")
+    return JournalFrame(frame.set_index("id"))
+
+
+def _scope(session: str | None, hide: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """SQL clauses for one session's rows without the hidden sources."""
+    clauses, params = [], []
+    if session is not None:
+        clauses.append("session = ?")
+        params.append(session)
+    if hide:
+        clauses.append(f"(source IS NULL OR source NOT IN ({', '.join('?' * len(hide))}))")
+        params.extend(hide)
+    return clauses, params
 
 
 def _read(journal: Journal, columns: list[str], where: str, params: list[str]) -> pd.DataFrame:
@@ -78,15 +104,20 @@ def _joined(values: Any) -> str:
     return " → ".join(str(v) for v in values if isinstance(v, str) and v)
 
 
-def calls_frame(journal: Journal) -> pd.DataFrame:
-    """One row per call id: first and last seen, kinds in order, menu path, DiCE reason and result."""
+def calls_frame(journal: Journal, *, session: str | None = None, hide: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per call id: when it started, seconds from first to last callback, kinds in order, menu path, DiCE.
+
+    Narrow on purpose: the table fits 120 columns of a terminal (``tests/test_journal.py``).
+    """
     import pandas as pd
 
-    frame = callbacks_frame(journal)
+    from .frames import JournalFrame
+
+    frame = callbacks_frame(journal, session=session, hide=hide)
     frame = frame[frame["call_id"].notna()]
-    columns = ["call_id", "first_seen", "last_seen", "callbacks", "kinds", "menu_path", "reason", "result", "errors"]
+    columns = ["call_id", "first_seen", "seconds", "callbacks", "kinds", "menu_path", "reason", "result", "errors"]
     if frame.empty:
-        return pd.DataFrame(columns=columns).set_index("call_id")
+        return JournalFrame(pd.DataFrame(columns=columns).set_index("call_id"))
     frame = frame.assign(
         menu_step=frame["menu_result_value"].where(frame["kind"] == "pie"),
         is_error=frame["outcome"].isin(["error", "fallback", "rejected"]),
@@ -97,19 +128,18 @@ def calls_frame(journal: Journal) -> pd.DataFrame:
     summary = pd.DataFrame(
         {
             "first_seen": grouped["time"].min(),
-            "last_seen": grouped["time"].max(),
+            "seconds": (grouped["time"].max() - grouped["time"].min()).dt.total_seconds().round(1),
             "callbacks": grouped.size(),
             "kinds": grouped["kind_text"].agg(_joined),
             "menu_path": grouped["menu_step"].agg(_joined),
             "errors": grouped["is_error"].sum().astype(int),
-            "simulated": grouped["simulated"].all(),
         }
     )
     summary = summary.join(dice.astype(object), how="left")
     summary.index.name = "call_id"
-    return summary[
-        ["first_seen", "last_seen", "callbacks", "kinds", "menu_path", "reason", "result", "errors", "simulated"]
-    ]
+    return JournalFrame(
+        summary[["first_seen", "seconds", "callbacks", "kinds", "menu_path", "reason", "result", "errors"]]
+    )
 
 
 def styled(frame: pd.DataFrame) -> Any:

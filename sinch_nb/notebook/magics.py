@@ -570,13 +570,28 @@ class SinchMagics(Magics):
         except SinchNbError as error:
             raise UsageError(str(error)) from None
         params = ("context", "request") if kind == "http" else ("context", "event")
-        function = compile_cell(cell, params, f"<sinch {key} {origin}>", get_session().registry.namespace)
+        try:
+            function = compile_cell(cell, params, f"<sinch {key} {origin}>", get_session().registry.namespace)
+        except SyntaxError as error:
+            raise UsageError(_not_compiled(key, origin, error)) from None
         handler = get_session().registry.register(
             kind, function, origin, key=key, source=cell, defined_in=defined_in or f"cell {key}"
         )
         server = get_session().server
         where = f", serving at {server.url}" if server and server.running else "; %sinch start to serve it"
         print(f"{handler.label}{where}")
+
+
+def _not_compiled(key: str, origin: str, error: SyntaxError) -> str:
+    """A handler cell that does not compile: what still answers, and the error at its line, no internal frames."""
+    current = get_session().registry.get(key)
+    kept = f"{current.label} still answers" if current else f"no {key} handler is defined yet"
+    lines = [f"not changed: {kept}. {type(error).__name__} in {origin}, line {error.lineno}: {error.msg}"]
+    if error.text:
+        lines.append(f"    {error.text.rstrip()}")
+        if error.offset:
+            lines.append(" " * (3 + error.offset) + "^")
+    return "\n".join(lines)
 
 
 def _cell_number(shell: InteractiveShell | None) -> int:

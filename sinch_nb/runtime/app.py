@@ -20,6 +20,7 @@ from starlette.responses import Response
 from ..contract import ContractError, validate_answer
 from ..functions import origin, routing
 from ..functions.answers import AnswerError, svaml_answer
+from ..functions.clients import MissingClient
 from ..functions.context import FunctionConfig
 from ..functions.errors import MethodNotAllowedError, RouteNotFoundError
 from ..functions.events import ConversationEvent, VoiceEvent
@@ -44,12 +45,14 @@ __all__ = ["DEFAULT_FALLBACK", "CallbackApp", "ErrorReport", "InProcessResponse"
 def _begin(incoming: Incoming, marker: str) -> Record:
     """The record of a request that has just arrived; simulated or a replay only if it carries ``marker``."""
     headers = incoming.headers
+    simulated, source = origin.simulated_source(headers.get(SIMULATED_HEADER), marker)
     return Record(
         time=time.time(),
         method=incoming.method,
         path=incoming.path,
         request_headers=headers,
-        simulated=int(headers.get(SIMULATED_HEADER) == marker),
+        simulated=int(simulated),
+        source=source,
         replay_of=origin.replay_of(headers.get(REPLAY_HEADER), marker),
     )
 
@@ -271,8 +274,8 @@ class CallbackApp:
             database,
             config,
             assets,
-            voice=getattr(clients, "voice", None),
-            conversation=getattr(clients, "conversation", None),
-            sms=getattr(clients, "sms", None),
-            numbers=getattr(clients, "numbers", None),
+            voice=getattr(clients, "voice", None) or MissingClient("voice"),
+            conversation=getattr(clients, "conversation", None) or MissingClient("conversation"),
+            sms=getattr(clients, "sms", None) or MissingClient("sms"),
+            numbers=getattr(clients, "numbers", None) or MissingClient("numbers"),
         )

@@ -153,7 +153,7 @@ class DevContext:
     numbers: Any = None
 
     def __repr__(self) -> str:
-        clients = [name for name in ("voice", "conversation", "sms", "numbers") if getattr(self, name) is not None]
+        clients = [name for name in ("voice", "conversation", "sms", "numbers") if getattr(self, name)]
         return (
             f"<context request {self.request_id} of function {self.config.function_name!r}: cache, storage, "
             f"database, log, config, env ({len(self.env)} variables), clients {clients or 'none'}>"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-__all__ = ["ErrorReport", "InProcessResponse"]
+__all__ = ["ErrorReport", "InProcessResponse", "NoError"]
 
 
 @dataclass(frozen=True)
@@ -35,3 +35,19 @@ class ErrorReport:
             f"<b>Callback #{self.record_id}</b> ({html.escape(self.handler)}, {self.outcome}): "
             f"{html.escape(self.error)}<pre>{html.escape(self.traceback)}</pre>"
         )
+
+
+class NoError:
+    """``sn.last_error()`` when nothing failed: falsy, and says so rather than printing nothing."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return (
+            "No callback has failed in this kernel session: every handler answered without raising. "
+            "sn.callbacks() lists them."
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<i>{html.escape(repr(self))}</i>"

@@ -117,6 +117,7 @@ class Call:
         application_key: str = "sinch-nb-simulator",
         application_secret: str | None = None,
         marker: str = "",
+        source: str | None = None,
         max_callbacks: int = 50,
         on_change: Callable[[Call], None] | None = None,
     ) -> None:
@@ -124,7 +125,7 @@ class Call:
         self.cli, self.to = cli, to
         self.application_key, self.secret = application_key, application_secret
         #: The runtime's marker (``simulator_options``): its journal then shows these callbacks as simulated.
-        self.marker = marker
+        self.marker, self.source = marker, source
         self.transcript = CallTranscript(call_id=str(uuid.uuid4()))
         self.common = {
             "callid": self.transcript.call_id,
@@ -144,7 +145,7 @@ class Call:
         self.budget -= 1
         payload = {"event": kind, **self.common, "timestamp": _now(), **fields}
         body = json.dumps(payload).encode()
-        headers = {"content-type": "application/json", **simulated(self.marker)}
+        headers = {"content-type": "application/json", **simulated(self.marker, self.source)}
         if self.secret is not None:  # sign as Sinch does, so a runtime that checks signatures accepts the call
             headers.update(voice_signing_headers("POST", f"/{kind}", body, self.application_key, self.secret))
         status, content = self.transport(f"/{kind}", body, headers)
@@ -316,6 +317,7 @@ def dial(
     application_key: str = "sinch-nb-simulator",
     application_secret: str | None = None,
     marker: str = "",
+    source: str | None = None,
     max_callbacks: int = 50,
     timeout: float = 30.0,
 ) -> CallTranscript:
@@ -333,6 +335,7 @@ def dial(
             application_key=application_key,
             application_secret=application_secret,
             marker=marker,
+            source=source,
             max_callbacks=max_callbacks,
         ).start()
         for keys in press:

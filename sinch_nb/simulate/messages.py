@@ -38,10 +38,17 @@ def inbound_message(text: str, identity: str, channel: str = "SMS", app_id: str 
     }
 
 
-def send(transport: Transport, payload: dict[str, Any], secret: str | None = None, *, marker: str = "") -> int:
+def send(
+    transport: Transport,
+    payload: dict[str, Any],
+    secret: str | None = None,
+    *,
+    marker: str = "",
+    source: str | None = None,
+) -> int:
     """Post ``payload`` to the Conversation webhook (signed when the webhook secret is known)."""
     body = json.dumps(payload).encode()
-    headers = {"content-type": "application/json", **simulated(marker)}
+    headers = {"content-type": "application/json", **simulated(marker, source)}
     if secret is not None:
         headers.update(sign_conversation_webhook(body, secret))
     status, _ = transport("/webhook/conversation", body, headers)

@@ -1,0 +1,56 @@
+"""What stands in ``context.voice`` (and the other clients) when their credentials are not set.
+
+Not ``None``: a ``None`` client fails with ``'NoneType' object has no attribute 'callouts'``,
+which names neither the cause nor the fix. A ``MissingClient`` is falsy (``if
+context.voice:`` still reads as "configured?") and any use raises ``CredentialsError``
+naming the variables to set and how. Standard library only: the deployed Function uses it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from .errors import CredentialsError
+
+__all__ = ["NEEDS", "MissingClient"]
+
+#: Client → the variables it needs, as the Functions runtime and the ``sinch`` CLI name them.
+NEEDS = {
+    "voice": ("VOICE_APPLICATION_KEY", "VOICE_APPLICATION_SECRET"),
+    "conversation": ("PROJECT_ID", "PROJECT_ID_API_KEY", "PROJECT_ID_API_SECRET", "CONVERSATION_APP_ID"),
+    "sms": ("PROJECT_ID", "PROJECT_ID_API_KEY", "PROJECT_ID_API_SECRET", "SMS_SERVICE_PLAN_ID"),
+    "numbers": ("PROJECT_ID", "PROJECT_ID_API_KEY", "PROJECT_ID_API_SECRET", "ENABLE_NUMBERS_API=true"),
+}
+
+
+class MissingClient:
+    """``context.<name>`` without credentials: falsy; using it raises ``CredentialsError`` with the fix."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<context.{self._name}: not configured; needs {', '.join(NEEDS.get(self._name, ()))}>"
+
+    def __getattr__(self, attribute: str) -> NoReturn:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        raise self.error(attribute)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise self.error("__call__")
+
+    def error(self, attribute: str) -> CredentialsError:
+        """The error a use of this client raises: which variables, and the two ways to set them."""
+        needs = NEEDS.get(self._name, ())
+        first = next((name for name in needs if "=" not in name), "NAME")
+        return CredentialsError(
+            f"context.{self._name}.{attribute}: context.{self._name} has no credentials; it needs "
+            f"{', '.join(needs)}. Set them in the environment or the notebook folder's .env, or store one "
+            f"with `%sinch secrets add {first}`, then run %sinch start again; sn.clients() shows what is set"
+        )
