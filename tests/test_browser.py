@@ -9,6 +9,7 @@ SINCH_NB_UPDATE_SCREENSHOT=1 the JupyterLab one also replaces the README's ``doc
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -16,11 +17,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import nbformat
 import pytest
 from conftest import free_port
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The README's picture: SINCH_NB_UPDATE_SCREENSHOT=1 makes the JupyterLab run write it.
@@ -149,9 +154,13 @@ def test_dialpad_and_monitor_in_the_browser(lab: tuple[str, str], frontend: str)
             dialpad.get_by_role("button", name="Hang up").click()
             expect(dialpad).to_contain_text("CALLERHANGUP", timeout=30_000)
             monitor = page.locator(".sinch-nb-monitor")
-            expect(monitor.locator(".sinch-nb-rows option").first).to_contain_text("dice", timeout=30_000)
-            expect(monitor.locator(".sinch-nb-rows option")).to_have_count(4)
+            rows = monitor.locator(".sinch-nb-table tbody tr")
+            expect(rows.first).to_contain_text("dice", timeout=30_000)  # newest first
+            expect(rows).to_have_count(4)
             expect(monitor).to_contain_text("4 callbacks")
+            check_monitor_table(monitor)
+            monitor.screenshot(path=str(artifacts / f"monitor-table-{frontend.split('/')[0]}.png"))
+            page.locator(".jp-Cell").first.scroll_into_view_if_needed()  # the picture: cells, dial pad, monitor
             shot = artifacts / f"browser-{frontend.split('/')[0]}.png"
             page.screenshot(path=str(shot), full_page=True)
             if frontend == "lab/tree" and os.environ.get("SINCH_NB_UPDATE_SCREENSHOT"):
@@ -161,3 +170,34 @@ def test_dialpad_and_monitor_in_the_browser(lab: tuple[str, str], frontend: str)
             raise
         finally:
             browser.close()
+
+
+def check_monitor_table(monitor: Locator) -> None:
+    """A header click sorts (twice: the other way), a row click selects the row and shows its detail."""
+    from playwright.sync_api import expect
+
+    rows = monitor.locator(".sinch-nb-table tbody tr")
+    kind = monitor.locator(".sinch-nb-table tbody td:nth-child(3)")
+    kinds = kind.all_inner_texts()
+    header = monitor.locator(".sinch-nb-table th", has_text="kind")
+    header.get_by_role("button").click()
+    expect(kind).to_have_text(sorted(kinds))  # sorted by the runtime, over the journal
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    header.get_by_role("button").click()
+    expect(kind).to_have_text(sorted(kinds, reverse=True))
+    expect(header).to_have_attribute("aria-sort", "descending")
+    number = monitor.locator(".sinch-nb-table th").first.get_by_role("button")
+    number.click()  # "#": oldest first; again: newest first, as it opened
+    expect(rows.first.locator("td").first).to_have_text("1")
+    number.click()
+    expect(rows.first).to_contain_text("dice")
+    ice = rows.filter(has=monitor.page.locator("td:nth-child(3)", has_text=re.compile(r"^ice$")))
+    ice.click()
+    expect(ice).to_have_attribute("aria-selected", "true")
+    expect(monitor.locator(".sinch-nb-table tbody tr[aria-selected='true']")).to_have_count(1)  # and only it
+    expect(monitor).to_contain_text("Request body")
+    expect(monitor).to_contain_text("POST /ice")
+    call = ice.locator("td:nth-child(4)")
+    full_id = call.get_attribute("title") or ""
+    assert len(full_id) > len(call.inner_text().rstrip("…"))  # the short id, the full one on hover
+    expect(monitor.locator(".widget-html", has_text="Request body")).to_contain_text(f"call {full_id}")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from test_debugging import ivr
+from traitlets import TraitError
 
 from sinch_nb import svaml
 
@@ -100,8 +101,11 @@ def test_monitor_detail_replay_edit_diff_curl_and_fixture(sn: Any) -> None:
     sn.dial("+15551230000", "+1666")
     monitor = sn.monitor()
     try:
-        monitor.rows.value = 1
+        monitor.table.selected = 1  # what a click on the row sends
         assert "Request body" in monitor.detail.value and "+15551230000" in monitor.detail.value
+        call_id = sn.callback(1)["call_id"]
+        assert f"call {call_id}" in monitor.detail.value  # the full id, which the row shortens
+        assert "None" not in monitor.detail.value and "nan" not in monitor.detail.value
         assert "ICE → hangup" in monitor.timeline.value and "DICE" in monitor.timeline.value
         monitor.buttons["Replay"].click()
         assert "Replay #3 of #1" in monitor.result.value
@@ -131,9 +135,89 @@ def test_monitor_pages_ten_thousand_callbacks(sn: Any) -> None:
     try:
         assert len(monitor.labels()) == 50 and "10000 callbacks · page 1 of 200" in monitor.count.value
         monitor.next.click()
-        assert "page 2 of 200" in monitor.count.value and "#9950" in monitor.labels()[0]
+        assert "page 2 of 200" in monitor.count.value and monitor.labels()[0].split()[0] == "9950"
+        monitor.table.sort = "call"  # sorted in SQLite over all 10,000, and back to page 1
+        assert "page 1 of 200" in monitor.count.value
+        assert [row["cells"][3] for row in monitor.table.rows[:3]] == ["c0", "c1", "c10"]
+        monitor.next.click()
+        assert monitor.table.rows[0]["cells"][3] == sorted(f"c{n}" for n in range(10_000))[50]  # where page 1 ended
     finally:
         monitor.close()
+
+
+def journal_rows(*records: dict[str, Any]) -> None:
+    from sinch_nb import get_session
+
+    for record in records:
+        get_session().journal.append({"time": 1_700_000_000.0, "kind": "ice", "method": "POST", **record})
+
+
+def test_monitor_table_sorts_by_the_clicked_header_and_keeps_blanks_last(sn: Any) -> None:
+    journal_rows(
+        {"call_id": "a", "cli": "+46", "latency_ms": 12.0},
+        {"call_id": "b", "cli": None, "latency_ms": None},
+        {"call_id": "c", "cli": "+15", "latency_ms": 3.25},
+        {"call_id": "d", "cli": "+49", "latency_ms": 40.0},
+    )
+    monitor = sn.monitor()
+    try:
+        calls = lambda: [row["cells"][3] for row in monitor.table.rows]  # noqa: E731
+        assert calls() == ["d", "c", "b", "a"]  # newest first
+        monitor.table.sort = "latency"  # a click on "latency"
+        assert calls() == ["c", "a", "d", "b"]
+        monitor.table.sort = "-latency"  # a second click
+        assert calls() == ["d", "a", "c", "b"]  # the blank stays last
+        monitor.table.sort = "caller"
+        assert calls() == ["c", "a", "d", "b"]
+        assert monitor.labels()[0].split()[0] == "3"  # the text rows follow the same order
+        monitor.table.selected = 1
+        monitor.table.sort = "-id"
+        assert monitor.table.selected == 1 and "#1 POST" in monitor.detail.value  # sorting keeps the selection
+        with pytest.raises(TraitError, match="no column 'colour'"):
+            monitor.table.sort = "colour"
+    finally:
+        monitor.close()
+
+
+def test_monitor_rows_read_well(sn: Any) -> None:
+    from sinch_nb.notebook import readable
+
+    full = "4398599d1ba84ef3bde0a82dfb61abed"
+    journal_rows(
+        {"call_id": full, "cli": "+15551230000", "latency_ms": 12.34567, "status": 200, "outcome": "ok"},
+        {"call_id": None, "cli": None, "latency_ms": float("nan"), "status": None, "kind": None},
+    )
+    monitor = sn.monitor()
+    try:
+        missing, answered = monitor.table.rows
+        cells = dict(zip([c["key"] for c in monitor.table.columns], answered["cells"], strict=True))
+        titles = dict(zip([c["key"] for c in monitor.table.columns], answered["titles"], strict=True))
+        assert cells["latency"] == "12.3 ms" and cells["status"] == "200"
+        assert cells["call"] == "4398599d…" and titles["call"] == full  # short, the full id on hover
+        assert cells["time"] == readable.local_time(1_700_000_000.0) and len(cells["time"]) == len("12:00:00.000")
+        assert set(missing["cells"][2:9]) == {""}  # kind … signature: blanks
+        bundle = monitor._repr_mimebundle_()
+        for text in (*missing["cells"], bundle["text/plain"], bundle["text/html"]):
+            assert "None" not in text and "nan" not in text.lower()
+        assert f'title="{full}"' in bundle["text/html"] and "12.3 ms" in bundle["text/plain"]
+        assert "text-align:left" in bundle["text/html"]
+    finally:
+        monitor.close()
+
+
+def test_local_times_to_the_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sinch_nb.notebook import readable
+
+    monkeypatch.setenv("TZ", "Europe/Stockholm")
+    time.tzset()
+    try:
+        assert readable.local_time(1_700_000_000.1254) == "23:13:20.125"  # 22:13:20 UTC
+        assert readable.local_timestamp(1_700_000_000.1254) == "2023-11-14 23:13:20.125 +0100"
+        assert readable.local_time(None) == readable.latency(None) == readable.short_id(None) == ""
+        assert readable.blank(float("nan")) == "" and readable.short_id("c42") == "c42"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_re_running_monitor_replaces_the_old_one(sn: Any) -> None:
@@ -159,7 +243,9 @@ def test_without_widgets_the_same_rows_show_as_text_and_html(sn: Any) -> None:
     try:
         bundle = monitor._repr_mimebundle_()
         assert "application/vnd.jupyter.widget-view+json" in bundle
-        assert "+15551230000" in bundle["text/plain"] and "<pre>" in bundle["text/html"]
+        assert "+15551230000" in bundle["text/plain"] and "+15551230000" in bundle["text/html"]
+        assert bundle["text/plain"].split()[:3] == ["#", "time", "kind"]  # a header, then the rows
+        assert "<table" in bundle["text/html"]
     finally:
         monitor.close()
     pad = sn.dialpad(timeout=60)

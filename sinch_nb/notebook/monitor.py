@@ -1,7 +1,13 @@
 """``sn.monitor()``: the live callback monitor. Rows as they arrive, filters, details, replay, diff.
 
 It reads the journal, never the server thread: a poller notices new commits and redraws one
-page (50 rows), so ten thousand callbacks cost what fifty do.
+page (50 rows), so ten thousand callbacks cost what fifty do. The rows are a table widget of
+our own (``table.py``, an anywidget): a click on a header sorts, in SQLite over the whole
+journal so paging follows the sort; a click on a row selects it and shows its detail. anywidget
+rather than ipydatagrid because the page is already read, sorted and formatted in Python and
+needs only an HTML table that reports clicks back (hover titles, text a test can read, no build
+step, its JupyterLab extension in the wheel); ipydatagrid paints a canvas and sorts only what
+it was sent, one page.
 """
 
 from __future__ import annotations
@@ -10,8 +16,6 @@ import html
 import json
 import shlex
 import threading
-from contextlib import closing
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +23,13 @@ import ipywidgets as widgets
 
 from ..runtime.replay import diff, replay
 from ..runtime.session import Session
+from . import readable
+from .monitor_rows import COLUMNS, PAGE, Filters, origin, read_page, table_row
+from .table import Table
 
 __all__ = ["Monitor"]
 
-PAGE = 50
 KINDS = ("all", "ice", "ace", "pie", "dice", "notify", "conversation", "http", "voice", "health")
-FAILED = ("fallback", "error", "rejected")
-_COLUMNS = "id, time, kind, call_id, cli, svaml_action, status, latency_ms, signature, simulated, outcome, replay_of"
 
 
 def _pretty(text: Any) -> str:
@@ -34,17 +38,6 @@ def _pretty(text: Any) -> str:
         return json.dumps(json.loads(text), indent=2)
     except (TypeError, ValueError):
         return str(text)
-
-
-def _row_label(row: dict[str, Any]) -> str:
-    when = datetime.fromtimestamp(row["time"] or 0, UTC).strftime("%H:%M:%S.%f")[:-3]
-    origin = f"replay of #{row['replay_of']}" if row["replay_of"] else ("simulated" if row["simulated"] else "real")
-    latency = f"{row['latency_ms']:.1f} ms" if row["latency_ms"] is not None else ""
-    return (
-        f"#{row['id']:<5} {when}  {row['kind'] or '?'!s:<12} {str(row['call_id'] or '')[:8]:<8}  "
-        f"{row['cli'] or ''!s:<14} {row['svaml_action'] or ''!s:<12} {row['status'] or ''}  "
-        f"{latency:>9}  {row['signature'] or ''!s:<9} {row['outcome'] or ''} · {origin}"
-    )
 
 
 class Monitor:
@@ -58,8 +51,9 @@ class Monitor:
         )
         self.call_id = widgets.Text(placeholder="call id", description="Call", layout=widgets.Layout(width="300px"))
         self.errors_only = widgets.Checkbox(False, description="errors only")
-        self.rows = widgets.Select(options=[], rows=15, layout=widgets.Layout(width="100%"))
-        self.rows.add_class("sinch-nb-rows")
+        #: The rows: a click sets ``table.sort`` (a column key, ``-key`` descending) or ``table.selected`` (an id).
+        self.table = Table(columns=[column for column, _ in COLUMNS], sort="-id", empty="no callbacks yet")
+        self.table.add_class("sinch-nb-rows")
         self.count = widgets.HTML()
         self.previous = widgets.Button(description="◀ newer", layout=widgets.Layout(width="90px"))
         self.next = widgets.Button(description="older ▶", layout=widgets.Layout(width="90px"))
@@ -74,7 +68,8 @@ class Monitor:
         self.buttons["Send edited"].layout.display = "none"
         for control in (self.kind, self.call_id, self.errors_only):
             control.observe(lambda _: self._first_page(), names="value")
-        self.rows.observe(lambda change: self.show(change["new"]), names="value")
+        self.table.observe(lambda _: self._first_page(), names="sort")
+        self.table.observe(lambda change: self.show(change["new"]), names="selected")
         self.previous.on_click(lambda _: self._turn(-1))
         self.next.on_click(lambda _: self._turn(1))
         self.buttons["Replay"].on_click(lambda _: self._replay())
@@ -83,16 +78,10 @@ class Monitor:
         self.buttons["Diff"].on_click(lambda _: self._diff())
         self.buttons["Copy as curl"].on_click(lambda _: self._curl())
         self.buttons["Save as fixture"].on_click(lambda _: self._save())
-        header = (
-            "#id    time          kind         call      caller         action       status latency  signature outcome"
-        )
-        style = "<style>.sinch-nb-rows select { font-family: monospace; font-size: 12px; }</style>"
         self.widget = widgets.VBox(
             [
-                widgets.HTML(style),
                 widgets.HBox([self.kind, self.call_id, self.errors_only]),
-                widgets.HTML(f"<pre style='margin:0'>{html.escape(header)}</pre>"),
-                self.rows,
+                self.table,
                 widgets.HBox([self.previous, self.next, self.count]),
                 widgets.HBox(list(self.buttons.values())),
                 self.editor,
@@ -110,8 +99,8 @@ class Monitor:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # Frontends without widgets (nbconvert, terminal IPython) get the same rows as text and HTML.
-        rows = "\n".join(self.labels()) or "no callbacks yet"
-        fallback = {"text/plain": rows, "text/html": f"<pre>{html.escape(rows)}</pre>"}
+        text = "\n".join(self.table.text()) if self.table.rows else self.table.empty
+        fallback = {"text/plain": text, "text/html": self.table.html()}
         return {**(self.widget._repr_mimebundle_(**kwargs) or {}), **fallback}
 
     def close(self) -> None:
@@ -121,43 +110,22 @@ class Monitor:
 
     # Data -----------------------------------------------------------------
 
-    def _where(self) -> tuple[str, list[Any]]:
-        clauses, params = [], []
-        if self.kind.value != "all":
-            clauses.append("kind = ?")
-            params.append(self.kind.value)
-        if self.call_id.value.strip():
-            clauses.append("call_id LIKE ?")
-            params.append(self.call_id.value.strip() + "%")
-        if self.errors_only.value:
-            clauses.append(f"outcome IN ({', '.join('?' for _ in FAILED)})")
-            params.extend(FAILED)
-        return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
+    def filters(self) -> Filters:
+        """What the filter controls ask for."""
+        return Filters(kind=self.kind.value, call_id=self.call_id.value, errors_only=self.errors_only.value)
 
     def refresh(self) -> None:
-        """Redraw the current page from the journal."""
-        where, params = self._where()
-        self.session.journal.flush()
-        with closing(self.session.journal.connect()) as db:
-            (total,) = db.execute(f"SELECT COUNT(*) FROM callbacks {where}", params).fetchone()
-            cursor = db.execute(
-                f"SELECT {_COLUMNS} FROM callbacks {where} ORDER BY id DESC LIMIT ? OFFSET ?",
-                [*params, PAGE, self.page * PAGE],
-            )
-            names = [c[0] for c in cursor.description]
-            rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-        selected = self.rows.value
-        self.rows.options = [(_row_label(row), row["id"]) for row in rows]
-        if selected in {row["id"] for row in rows}:
-            self.rows.value = selected
+        """Redraw the current page from the journal, in the table's sort order."""
+        total, rows = read_page(self.session.journal, self.filters(), self.table.sort, self.page)
+        self.table.rows = [dict(table_row(row)) for row in rows]
         pages = max(1, -(-total // PAGE))
         self.count.value = f"{total} callbacks · page {self.page + 1} of {pages}"
         self.previous.disabled = self.page == 0
         self.next.disabled = self.page + 1 >= pages
 
     def labels(self) -> list[str]:
-        """The rows on the current page, as shown."""
-        return [label for label, _ in self.rows.options]
+        """The rows on the current page, as shown, one line of text each."""
+        return self.table.text()[1:]
 
     def _poll(self, interval: float) -> None:
         while not self._stop.wait(interval):
@@ -189,10 +157,18 @@ class Monitor:
                 return ""
             return f"<b>{title}</b><pre style='white-space:pre-wrap;margin:0 0 6px'>{html.escape(_pretty(text))}</pre>"
 
+        blank = readable.blank
+        facts = [
+            f"call {html.escape(blank(row['call_id']))}" if row["call_id"] else "",
+            readable.local_timestamp(row["time"]),
+            readable.latency(row["latency_ms"]),
+            f"signature {html.escape(blank(row['signature']))}" if row["signature"] else "",
+            html.escape(origin(row)),
+        ]
         self.detail.value = "".join(
             [
-                f"<h4 style='margin:4px 0'>#{row['id']} {html.escape(str(row['method']) + ' ' + str(row['path']))} → "
-                f"{row['status']} ({html.escape(str(row['outcome']))}) · {html.escape(str(row['handler'] or ''))}</h4>",
+                f"<h4 style='margin:4px 0'>{html.escape(self._title(row))}</h4>",
+                f"<div style='margin:0 0 6px'>{' · '.join(fact for fact in facts if fact)}</div>",
                 block("Request headers", row["request_headers"]),
                 block("Request body", row["request_body"]),
                 block("Answer", row["response_body"]),
@@ -203,6 +179,14 @@ class Monitor:
             ]
         )
         self.timeline.value = self._timeline(row["call_id"])
+
+    @staticmethod
+    def _title(row: dict[str, Any]) -> str:
+        """``#3 POST /ice → 200 (ok) · cell [2]``, leaving out what the record lacks."""
+        blank = readable.blank
+        title = f"#{row['id']} {blank(row['method'])} {blank(row['path'])} → {blank(row['status'])}"
+        title += f" ({row['outcome']})" if row["outcome"] else ""
+        return title + (f" · {row['handler']}" if row["handler"] else "")
 
     def _timeline(self, call_id: str | None) -> str:
         if not call_id:
@@ -217,9 +201,9 @@ class Monitor:
     # Buttons --------------------------------------------------------------
 
     def _selected(self) -> int | None:
-        if self.rows.value is None:
+        if self.table.selected is None:
             self.result.value = "<i>select a callback first</i>"
-        return self.rows.value  # type: ignore[no-any-return]
+        return self.table.selected
 
     def _replay(self) -> None:
         record_id = self._selected()
