@@ -149,3 +149,24 @@ def test_a_handler_cell_that_does_not_compile_stops_run_all(tmp_path: Path) -> N
     with pytest.raises(CellExecutionError, match="not changed: no ice handler is defined yet"):
         client.execute()
     assert not notebook.cells[2].get("outputs")
+
+
+def test_the_monitor_shows_this_session_and_hides_explorer_traffic_unless_ticked(sn: Any) -> None:
+    from sinch_nb.journal.record import Record
+    from sinch_nb.session import get_session
+
+    ivr(sn)
+    journal = get_session().journal
+    journal.append(Record(kind="ice", call_id="from-an-earlier-kernel", session="earlier0", outcome="ok", status=200))
+    sn.dial("+15551234567", "+15559876543", press=["1"])
+    sn.explore()
+    monitor = sn.monitor()
+    try:
+        assert len(monitor.labels()) == 3  # ICE, PIE, DiCE of the user's call
+        monitor.everything.value = True
+        explored = len(monitor.labels())
+        assert explored > 3
+        monitor.history.value = True
+        assert len(monitor.labels()) == explored + 1
+    finally:
+        monitor.close()

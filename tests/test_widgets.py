@@ -180,7 +180,7 @@ def test_monitor_table_sorts_by_the_clicked_header_and_keeps_blanks_last(sn: Any
 
 
 def test_monitor_rows_read_well(sn: Any) -> None:
-    from sinch_nb.notebook import readable
+    from sinch_nb.journal import readable
 
     full = "4398599d1ba84ef3bde0a82dfb61abed"
     journal_rows(
@@ -206,7 +206,7 @@ def test_monitor_rows_read_well(sn: Any) -> None:
 
 
 def test_local_times_to_the_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
-    from sinch_nb.notebook import readable
+    from sinch_nb.journal import readable
 
     monkeypatch.setenv("TZ", "Europe/Stockholm")
     time.tzset()

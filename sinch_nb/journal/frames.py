@@ -11,10 +11,11 @@ limits are pandas' own (``pd.set_option("display.width", …)``).
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
+
+from .readable import blank, local_time, local_timestamp, short_id
 
 __all__ = ["JournalFrame", "display_frame"]
 
@@ -22,7 +23,6 @@ __all__ = ["JournalFrame", "display_frame"]
 _CUT = {"kinds": 22, "menu_path": 14, "error": 40, "svaml_instructions": 30, "path": 24, "warnings": 30}
 _ID_COLUMNS = ("call_id",)
 _FAILED = ("fallback", "error", "rejected", "interrupted")
-SHORT_ID = 8
 
 
 class JournalFrame(pd.DataFrame):
@@ -55,16 +55,16 @@ class JournalFrame(pd.DataFrame):
 def _when(value: Any, with_date: bool) -> str:
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return ""
-    local = pd.Timestamp(value).tz_convert(datetime.now().astimezone().tzinfo)
-    return local.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] if with_date else local.strftime("%H:%M:%S.%f")[:-3]
+    seconds = pd.Timestamp(value).timestamp()
+    return local_timestamp(seconds)[:23] if with_date else local_time(seconds)
 
 
 def _text(value: Any, cut: int | None = None) -> str:
-    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+    if value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, bool):
         return "yes" if value else ""
-    text = str(value).replace("\n", " ")
+    text = blank(value).replace("\n", " ")
     return text if cut is None or len(text) <= cut else text[: cut - 1] + "…"
 
 
@@ -81,7 +81,7 @@ def display_frame(frame: pd.DataFrame, *, html_ids: bool) -> pd.DataFrame:
         elif name == "latency_ms":
             values = ["" if pd.isna(v) else f"{float(v):.1f}" for v in column]
         elif name in _ID_COLUMNS:
-            values = [_text(v, SHORT_ID + 1) for v in column]
+            values = [short_id(_text(v)) for v in column]
         else:
             values = [_text(v, _CUT.get(str(name))) for v in column]
         if html_ids:
@@ -99,7 +99,7 @@ def display_frame(frame: pd.DataFrame, *, html_ids: bool) -> pd.DataFrame:
         headers.append(str(name) if html_ids else str(name).ljust(width))
         shown[headers[-1]] = values
     is_id = frame.index.name in _ID_COLUMNS
-    labels = [_text(v, SHORT_ID + 1 if is_id else None) for v in frame.index]
+    labels = [short_id(_text(v)) if is_id else _text(v) for v in frame.index]
     if html_ids:
         labels = [
             f'<span title="{html.escape(_text(v))}">{html.escape(label)}</span>' if is_id else html.escape(label)

@@ -13,7 +13,7 @@ from .store import Journal
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["callbacks_frame", "calls_frame"]
+__all__ = ["callbacks_frame", "calls_frame", "scope"]
 
 #: The large columns: read only when asked for (``bodies=True``) or per record (``Journal.get``).
 BODY_COLUMNS = ("request_headers", "request_body", "response_body", "traceback", "logs")
@@ -45,7 +45,7 @@ def callbacks_frame(
     from .frames import JournalFrame
     from .store import COLUMNS
 
-    clauses, params = _scope(session, hide)
+    clauses, params = scope(session, hide)
     if kind is not None:
         clauses.append("kind = ?")
         params.append(kind.lower())
@@ -66,9 +66,10 @@ def callbacks_frame(
     return JournalFrame(frame.set_index("id"))
 
 
-def _scope(session: str | None, hide: tuple[str, ...]) -> tuple[list[str], list[str]]:
+def scope(session: str | None, hide: tuple[str, ...]) -> tuple[list[str], list[Any]]:
     """SQL clauses for one session's rows without the hidden sources."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if session is not None:
         clauses.append("session = ?")
         params.append(session)

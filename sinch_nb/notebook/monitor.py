@@ -21,9 +21,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ..functions.origin import SOURCES
+from ..journal import readable
 from ..runtime.replay import diff, replay
 from ..runtime.session import Session
-from . import readable
 from .monitor_rows import COLUMNS, PAGE, Filters, origin, read_page, table_row
 from .table import Table
 
@@ -51,6 +52,9 @@ class Monitor:
         )
         self.call_id = widgets.Text(placeholder="call id", description="Call", layout=widgets.Layout(width="300px"))
         self.errors_only = widgets.Checkbox(False, description="errors only")
+        #: Earlier kernel sessions' callbacks, and what the explorer and workshop checks made (hidden by default).
+        self.history = widgets.Checkbox(False, description="history")
+        self.everything = widgets.Checkbox(False, description="explorer, checks")
         #: The rows: a click sets ``table.sort`` (a column key, ``-key`` descending) or ``table.selected`` (an id).
         self.table = Table(columns=[column for column, _ in COLUMNS], sort="-id", empty="no callbacks yet")
         self.table.add_class("sinch-nb-rows")
@@ -66,7 +70,7 @@ class Monitor:
             for name in ("Replay", "Edit and replay", "Send edited", "Diff", "Copy as curl", "Save as fixture")
         }
         self.buttons["Send edited"].layout.display = "none"
-        for control in (self.kind, self.call_id, self.errors_only):
+        for control in (self.kind, self.call_id, self.errors_only, self.history, self.everything):
             control.observe(lambda _: self._first_page(), names="value")
         self.table.observe(lambda _: self._first_page(), names="sort")
         self.table.observe(lambda change: self.show(change["new"]), names="selected")
@@ -80,7 +84,7 @@ class Monitor:
         self.buttons["Save as fixture"].on_click(lambda _: self._save())
         self.widget = widgets.VBox(
             [
-                widgets.HBox([self.kind, self.call_id, self.errors_only]),
+                widgets.HBox([self.kind, self.call_id, self.errors_only, self.history, self.everything]),
                 self.table,
                 widgets.HBox([self.previous, self.next, self.count]),
                 widgets.HBox(list(self.buttons.values())),
@@ -112,7 +116,13 @@ class Monitor:
 
     def filters(self) -> Filters:
         """What the filter controls ask for."""
-        return Filters(kind=self.kind.value, call_id=self.call_id.value, errors_only=self.errors_only.value)
+        return Filters(
+            kind=self.kind.value,
+            call_id=self.call_id.value,
+            errors_only=self.errors_only.value,
+            session=None if self.history.value else self.session.journal.session,
+            hide=() if self.everything.value else SOURCES,
+        )
 
     def refresh(self) -> None:
         """Redraw the current page from the journal, in the table's sort order."""

@@ -11,8 +11,9 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
+from ..journal import readable
 from ..journal.store import Journal
-from . import readable
+from ..journal.views import scope
 from .table import Column, Row
 
 __all__ = ["COLUMNS", "FAILED", "PAGE", "Filters", "order_by", "origin", "read_page", "table_row", "where"]
@@ -47,12 +48,15 @@ class Filters:
     kind: str = "all"
     call_id: str = ""
     errors_only: bool = False
+    #: One journal session's rows (this kernel's, by default); None for every session.
+    session: str | None = None
+    #: Sources left out (the explorer's and the workshop checks' traffic, by default none here).
+    hide: tuple[str, ...] = ()
 
 
 def where(filters: Filters) -> tuple[str, list[Any]]:
     """The WHERE clause and its parameters for ``filters``: the one place a new filter goes."""
-    clauses: list[str] = []
-    params: list[Any] = []
+    clauses, params = scope(filters.session, filters.hide)
     if filters.kind != "all":
         clauses.append("kind = ?")
         params.append(filters.kind)
