@@ -17,7 +17,7 @@ from ._deploy import deploy, export, logs, parity
 from ._handlers import ace, conversation, dice, handlers, http, ice, notify, pie
 from ._journal import callback, callbacks, calls, export_callbacks, load_callbacks
 from ._runtime import clients, configure, doctor, last_error, start, status, stop
-from ._simulation import dial, dialpad, explore, text
+from ._simulation import dial, dialpad, explore, simulation, text
 from .functions import svaml
 from .functions.errors import (
     AnswerError,
@@ -101,6 +101,7 @@ __all__ = [
     "pie",
     "replay",
     "reset_session",
+    "simulation",
     "start",
     "status",
     "stop",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .runtime.session import Session
+from .simulate.model import PlatformModel
 from .tunnel import Tunnels
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class KernelSession(Session):
         self.followers: list[Stoppable] = []
         #: Whether ``workshop.solution(n)`` shows and loads solutions.
         self.workshop_solutions = False
+        #: The simulated platform's rules (``sn.simulation()``; ``docs/simulation.md``).
+        self.simulation = PlatformModel()
         #: Who is placing simulated traffic when it is not the user (``making``): the journal's ``source``.
         self.maker: str | None = None
         self._noticed: str | None = None

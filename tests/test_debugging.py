@@ -96,12 +96,69 @@ def test_the_explorer_finds_every_path_timeouts_invalid_input_and_loops(sn: Any)
     chosen = [p for p, h in heard.items() if h.startswith("You chose")]
     assert len(chosen) == 27 and all(finals[p] == "hangup" for p in chosen)
     assert heard["1 → 2 → 3"] == "You chose 123" and heard["3 → 3 → 3"] == "You chose 333"
-    assert heard["(timeout)"] == "timeout" and heard["2 → (timeout)"] == "timeout"
+    assert heard["(timeout)"] == "Try again | timeout" and heard["2 → (timeout)"] == "Try again | timeout"  # R9
     assert heard["(invalid)"] == "Try again | invalidinput" and heard["1 → 2 → (invalid)"] == "Try again | invalidinput"
     assert finals["1 → 0"] == "loop back to the first menu"
     assert finals["1 → 2 → 0"] == "loop back to the first menu"
     assert set(paths["depth"]) == {1, 2, 3}
-    assert "Menu 12" in repr(exploration) and "<ul" in exploration._repr_html_()
+    assert "Menu 12" in repr(exploration) and "<ul" in exploration.html()
+    bundle = exploration._repr_mimebundle_()
+    assert bundle["text/vnd.mermaid"].startswith("flowchart TD") and "text/html" not in bundle
+
+
+def test_the_explorer_explores_in_a_sandbox_and_reports_every_kind_of_leaf(sn: Any) -> None:
+    from sinch_nb import get_session
+
+    main = (
+        svaml.menu("main")
+        .prompt("1 conference, 2 sales, 3 quiet line, 4 text me, 5 PIN")
+        .option("1", "return(room)")
+        .option("2", "return(sales)")
+        .option("3", "return(quiet)")
+        .option("4", "return(sms)")
+        .option("5", "menu(pin)")
+        .option("0", "menu(main)")
+    )
+    pin = svaml.menu("pin").prompt("Your PIN").max_digits(4)
+
+    @sn.ice
+    def on_ice(context: Any, event: Any) -> Any:
+        context.cache.set("calls", context.cache.get("calls", 0) + 1)  # stateful: counts callers
+        context.storage.write("last-caller.txt", event.cli)
+        return svaml.ice().run_menu([main, pin])
+
+    @sn.pie
+    def on_pie(context: Any, event: Any) -> Any:
+        result = event.menu_result
+        if result.type == "sequence":
+            return svaml.pie().say(f"PIN {result.value or 'empty'}").hangup()
+        if result.value == "room":
+            return svaml.pie().connect_conf("room-b")
+        if result.value == "sales":
+            return svaml.pie().connect_pstn("+15550001111")
+        if result.value == "quiet":
+            return {"action": {"name": "connectPstn", "number": "+15550002222", "suppressCallbacks": True}}
+        if result.value == "sms":
+            context.sms.batches.send(to=[event.raw.get("cli", "+1555")], body="Your link")
+            return svaml.pie().say("Sent").hangup()
+        return svaml.pie().say(result.type).hangup()
+
+    get_session().app.cache.set("calls", 41)
+    exploration = sn.explore()
+    paths = exploration.paths()
+    finals = dict(zip(paths["path"], paths["final"], strict=True))
+    sent = dict(zip(paths["path"], paths["would_send"], strict=True))
+    assert finals["1"] == "connectConf room-b"  # no ACE: a conference has no callee (R4)
+    assert finals["2"] == "connectPstn +15550001111 → ACE continue"
+    assert finals["3"] == "connectPstn +15550002222"  # suppressCallbacks: no ACE, no DiCE (R7)
+    assert sent["4"].startswith("context.sms.batches.send(to=[") and not sent["1"]
+    assert finals["(invalid)"] == "hangup" and finals["0"] == "loop back to the first menu"
+    assert {p for p in finals if p.startswith("5 → ")} == {"5 → 1#", "5 → 1234", "5 → *#", "5 → (timeout)"}
+    assert get_session().app.cache.get("calls") == 41  # the live cache is untouched ...
+    assert not (get_session().settings.base_dir / "storage" / "last-caller.txt").exists()  # ... and so is storage
+    assert not get_session().app.sandboxes  # every path's sandbox is gone
+    busy = sn.explore(callee="busy").paths()
+    assert dict(zip(busy["path"], busy["final"], strict=True))["2"] == "connectPstn +15550001111 → BUSY"
 
 
 def test_export_and_load_callbacks(sn: Any, tmp_path: Path) -> None:

@@ -90,19 +90,21 @@ def test_callbacks_are_answered_while_a_cell_runs(kernel: Kernel, busy: str) -> 
 
 def test_the_server_thread_never_prints_into_a_cell(kernel: Kernel) -> None:
     kernel.run("%%sinch ice\nreturn 1 / 0")
-    kernel.run('%%sinch pie\nreturn svaml.pie().connect_pstn("+15550001111")')  # disputed: a warning
+    kernel.run('%%sinch pie\nreturn svaml.pie().connect_pstn("+15550001111")')
+    kernel.run("%%sinch dice\nreturn {'ignored': True}")  # DiCE answers are not read by Sinch: a warning
     url = start(kernel)
     quiet = kernel.submit("import time\ntime.sleep(2)")
     with httpx.Client(base_url=url, timeout=10) as http:
         http.post("/ice", json=payload("voice-ice"))
         http.post("/pie", json=payload("voice-pie"))
         http.post("/ice", content=b"{broken")
+        http.post("/dice", json=payload("voice-dice"))
     cell = kernel.wait(quiet)
     assert (cell.stdout, cell.stderr, cell.results) == ("", "", [])
     report = kernel.run("print(sn.callbacks()[['kind', 'outcome', 'warnings']].to_json(orient='records'))")
     rows = json.loads(report.stdout)
-    assert [r["outcome"] for r in rows] == ["fallback", "ok", "rejected"]
-    assert "connectPstn" in rows[1]["warnings"]
+    assert [r["outcome"] for r in rows] == ["fallback", "ok", "rejected", "ok"]
+    assert "not read by Sinch" in rows[3]["warnings"]
 
 
 def test_re_running_a_cell_swaps_its_handler(kernel: Kernel) -> None:

@@ -230,7 +230,7 @@ ROOM_IMPORTS = {
     "runtime": {"functions", "contract", "journal"},
     "tunnel": {"functions"},
     "platform": {"functions", "contract"},
-    "simulate": {"functions", "contract"},
+    "simulate": {"functions", "contract", "journal"},
     "deployment": {"functions", "platform", "journal"},
 }
 

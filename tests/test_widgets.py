@@ -117,7 +117,7 @@ def test_monitor_detail_replay_edit_diff_curl_and_fixture(sn: Any) -> None:
         monitor.buttons["Diff"].click()
         assert "the same answer" in monitor.result.value
         monitor.buttons["Copy as curl"].click()
-        assert "curl -X POST" in monitor.result.value and "/ice" in monitor.result.value
+        assert "curl -X POST" in monitor.result.value and "&quot;event&quot;: &quot;ice&quot;" in monitor.result.value
         monitor.buttons["Save as fixture"].click()
         assert "fixtures/ice-1.json" in monitor.result.value
     finally:

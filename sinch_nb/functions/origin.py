@@ -9,9 +9,13 @@ the simulator, replay, the pytest replayer and the runtime that reads them.
 from __future__ import annotations
 
 __all__ = [
+    "ERROR_HEADER",
+    "OUTCOME_HEADER",
     "REPLAY_HEADER",
+    "SANDBOX_HEADER",
     "SIMULATED_HEADER",
     "SOURCES",
+    "outcome_headers",
     "replay_header",
     "replay_of",
     "simulated",
@@ -20,6 +24,11 @@ __all__ = [
 
 SIMULATED_HEADER = "x-sinch-nb-simulated"
 REPLAY_HEADER = "x-sinch-nb-replay-of"
+#: On a simulated request: the explorer's path, whose handlers get a sandboxed context.
+SANDBOX_HEADER = "x-sinch-nb-sandbox"
+#: On the answer to a marked request only: how the runtime answered, so the simulator can say it.
+OUTCOME_HEADER = "x-sinch-nb-outcome"
+ERROR_HEADER = "x-sinch-nb-error"
 
 
 #: Who made a simulated request, when it is not the user: hidden from ``sn.callbacks()`` unless asked for.
@@ -53,3 +62,12 @@ def replay_of(value: str | None, marker: str) -> int | None:
         return None
     digits = value[len(marker) + 1 :]
     return int(digits) if 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit() else None
+
+
+def outcome_headers(outcome: str | None, error: str | None) -> dict[str, str]:
+    """What the answer to a marked request says of itself: the outcome, and the error's first line (ASCII)."""
+    headers = {OUTCOME_HEADER: outcome or ""}
+    if error:
+        line = error.strip().splitlines()[0] if error.strip() else ""
+        headers[ERROR_HEADER] = line.encode("ascii", "backslashreplace").decode()[:500]
+    return headers

@@ -33,7 +33,9 @@ INSTRUCTIONS: Final = (
     "stopRecording",
 )
 
-#: Items every source allows for an event (sinch-wire.md §1.4).
+#: Items the platform allows for an event (sinch-wire.md §1.4). connectPstn in PIE is the one
+#: item decided by the platform's own SVAML v1 spec, which allows it (sinch-functions.md §6.2),
+#: over the Node SDK's types, which do not: the quickstart's PIE forwards the caller with it.
 ALLOWED: Final[dict[str, frozenset[str]]] = {
     "ice": frozenset(
         {
@@ -60,6 +62,7 @@ ALLOWED: Final[dict[str, frozenset[str]]] = {
         {
             "hangup",
             "continue",
+            "connectPstn",
             "connectConf",
             "connectSip",
             "runMenu",
@@ -77,7 +80,7 @@ ALLOWED: Final[dict[str, frozenset[str]]] = {
 DISPUTED: Final[dict[str, dict[str, str]]] = {
     "ice": {"stopRecording": "the Node SDK types reject it in ICE; its helpers and Sinch's skills allow it"},
     "ace": {"stopRecording": "the Node SDK rejects it in ACE; Sinch's skills allow it"},
-    "pie": {"connectPstn": "the Node SDK types reject it in PIE; its helpers and Sinch's skills allow it"},
+    "pie": {},
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 import traceback
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -25,7 +26,7 @@ from ..functions.context import FunctionConfig
 from ..functions.errors import MethodNotAllowedError, RouteNotFoundError
 from ..functions.events import ConversationEvent, VoiceEvent
 from ..functions.http import HttpRequest
-from ..functions.origin import REPLAY_HEADER, SIMULATED_HEADER
+from ..functions.origin import REPLAY_HEADER, SANDBOX_HEADER, SIMULATED_HEADER
 from ..journal import Journal
 from ..journal.record import Record
 from . import replies
@@ -37,9 +38,14 @@ from .refused import RefusedError
 from .registry import Handler, Registry
 from .repeats import ANSWERED, Repeats, check_fresh, repeat_key
 from .report import ErrorReport, InProcessResponse
+from .sandbox import Sandbox
 from .settings import DEFAULT_FALLBACK, Settings
 
 __all__ = ["DEFAULT_FALLBACK", "CallbackApp", "ErrorReport", "InProcessResponse", "Settings"]
+
+
+#: The explorer's sandbox a request belongs to (set per request; each request runs in its own task).
+_SANDBOX: ContextVar[str | None] = ContextVar("sinch_nb_sandbox", default=None)
 
 
 def _begin(incoming: Incoming, marker: str) -> Record:
@@ -84,6 +90,8 @@ class CallbackApp:
         self.last_error: ErrorReport | None = None
         #: The pre-wired Sinch clients handlers get on their context (set by ``sn.start``).
         self.clients: Any = None
+        #: The explorer's paths in progress, by call id (``runtime/sandbox.py``).
+        self.sandboxes: dict[str, Sandbox] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -95,7 +103,7 @@ class CallbackApp:
     async def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> InProcessResponse:
         """One request through the whole pipeline without a socket (replay, the explorer)."""
         response, record_id = await self._answer(Incoming.in_process(method, path, headers, body))
-        return InProcessResponse(response.status_code, bytes(response.body), record_id)
+        return InProcessResponse(response.status_code, bytes(response.body), record_id, dict(response.headers))
 
     # The pipeline ---------------------------------------------------------
 
@@ -103,6 +111,7 @@ class CallbackApp:
         """Answer one request and journal it; returns the response and the record's id."""
         started = time.perf_counter()
         record = _begin(incoming, self.marker)
+        _SANDBOX.set(incoming.headers.get(SANDBOX_HEADER) if record.simulated else None)  # this request's task only
         handler: Handler | None = None
         try:
             body = await read_body(incoming, self.settings.max_body)
@@ -124,6 +133,8 @@ class CallbackApp:
                 outcome="error", error=f"sinch_nb internal error: {error!r}", traceback=traceback.format_exc()
             )
             response = replies.fallback(record, self.settings.fallback)
+        if record.simulated or record.replay_of is not None:  # marked by this process: say how it went
+            response.headers.update(origin.outcome_headers(record.outcome, record.error))
         return response, self._journal(record, response, handler, started)
 
     async def _callback(
@@ -267,15 +278,36 @@ class CallbackApp:
 
     def _context(self) -> DevContext:
         storage, database, config, assets = self._shared
-        clients = self.clients
+        sandbox_id = _SANDBOX.get()
+        if sandbox_id is not None:  # an explored path: its own state, clients that record
+            sandbox = self.sandboxes.get(sandbox_id)
+            if sandbox is None:
+                sandbox = self.sandboxes[sandbox_id] = Sandbox.of(self.cache, storage, database)
+            return DevContext(
+                sandbox.cache,
+                sandbox.storage,
+                sandbox.database,
+                config,
+                assets,
+                voice=sandbox.client("voice"),
+                conversation=sandbox.client("conversation"),
+                sms=sandbox.client("sms"),
+                numbers=sandbox.client("numbers"),
+            )
+        live = self.clients
         return DevContext(
             self.cache,
             storage,
             database,
             config,
             assets,
-            voice=getattr(clients, "voice", None) or MissingClient("voice"),
-            conversation=getattr(clients, "conversation", None) or MissingClient("conversation"),
-            sms=getattr(clients, "sms", None) or MissingClient("sms"),
-            numbers=getattr(clients, "numbers", None) or MissingClient("numbers"),
+            voice=getattr(live, "voice", None) or MissingClient("voice"),
+            conversation=getattr(live, "conversation", None) or MissingClient("conversation"),
+            sms=getattr(live, "sms", None) or MissingClient("sms"),
+            numbers=getattr(live, "numbers", None) or MissingClient("numbers"),
         )
+
+    def close_sandbox(self, sandbox_id: str) -> list[str]:
+        """End an explored path's sandbox; what its handlers would have sent."""
+        sandbox = self.sandboxes.pop(sandbox_id, None)
+        return sandbox.close() if sandbox is not None else []

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..functions.context import DEFAULT_CACHE_TTL, FunctionConfig, RequestLog
+from ..functions.context import DEFAULT_CACHE_TTL, FunctionConfig, FunctionStorage, RequestLog
 from ..functions.environment import Environment
 
 __all__ = ["DevCache", "DevContext", "DevStorage"]
@@ -85,6 +85,13 @@ class DevCache:
         found = {key: self.get(key, _MISSING) for key in keys}
         return {key: value for key, value in found.items() if value is not _MISSING}
 
+    def copy(self) -> DevCache:
+        """Another cache holding the same entries (the explorer's sandbox); changes to either stay there."""
+        other = DevCache(self._clock)
+        with self._lock:
+            other._entries = dict(self._entries)
+        return other
+
 
 _MISSING = object()
 
@@ -139,7 +146,7 @@ class DevContext:
     """The context a handler receives in the notebook runtime."""
 
     cache: DevCache
-    storage: DevStorage
+    storage: FunctionStorage
     database: str
     config: FunctionConfig
     assets_dir: Path

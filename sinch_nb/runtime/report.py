@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["ErrorReport", "InProcessResponse", "NoError"]
 
@@ -15,6 +15,7 @@ class InProcessResponse:
     status: int
     body: bytes
     record_id: int
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

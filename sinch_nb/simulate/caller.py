@@ -1,16 +1,16 @@
-"""A simulated caller: ICE, the PIEs a caller pressing keys produces, ACE, DiCE.
+"""A simulated caller: the callbacks Sinch sends for one call, read as Sinch reads the answers.
 
 ``Call`` is one call, driven step by step (``start``, ``press``, ``wait``, ``hang_up``): the
-dial pad uses it key by key, ``dial`` with a list of presses. Each answer is read as Sinch
-would: instructions are heard, a ``runMenu`` collects keys (``return`` for an option,
-``sequence`` for collected digits, ``timeout`` on silence, ``invalidinput`` after the
-repeats; ``menu(id)`` jumps happen inside Sinch), a connect is answered (ACE), and the call
-ends with DiCE. Requests go through a ``Transport``: real HTTP, or the runtime in process.
+dial pad uses it key by key, ``dial`` with one press per prompt. What the platform does at
+each step is ``PlatformModel``'s (``model.py``), rule by rule as ``docs/simulation.md`` lists
+and cites them (R1…R14 below). Requests go through a ``Transport``: real HTTP, or the runtime
+in process.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,38 +19,31 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ..contract import ContractError, validate_answer
 from ..contract.signing import voice_signing_headers
-from ..functions.origin import simulated
+from ..functions.origin import SANDBOX_HEADER, simulated
 from ..functions.script import action_line, prompt_text
 from . import HANGUP
+from .model import CALLEES, Callee, PlatformModel
+from .transport import Reply, Transport, failure, http_transport
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from .frames import TranscriptFrame
 
-__all__ = ["Call", "CallTranscript", "Step", "Transport", "dial", "http_transport"]
+__all__ = ["Call", "CallTranscript", "Reply", "Step", "Transport", "dial", "http_transport"]
 
-
-DEFAULT_REPEATS = 2
-CONNECT_ACTIONS = ("connectPstn", "connectSip", "connectMxp", "connectConf", "connectStream")
-
-#: ``(path, body, headers) -> (status, body)``: how a callback reaches the runtime.
-Transport = Callable[[str, bytes, dict[str, str]], tuple[int, bytes]]
-
-
-def http_transport(client: httpx.Client) -> Transport:
-    """Callbacks over real HTTP, as Sinch sends them."""
-
-    def send(path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        response = client.post(path, content=body, headers=headers)
-        return response.status_code, response.content
-
-    return send
+#: Connects whose callee leg is answered, and so may bring an ACE (R4).
+CALLEE_LEGS = ("connectPstn", "connectSip", "connectMxp")
+#: Connects whose ``suppressCallbacks`` suppresses the ACE and the DiCE (R7).
+SUPPRESSIBLE = ("connectPstn", "connectSip")
+CONNECT_ACTIONS = (*CALLEE_LEGS, "connectConf", "connectStream", "park")
 
 
 @dataclass(frozen=True)
 class Step:
-    """One line of the transcript: who did what in answer to which callback."""
+    """One line of the transcript: when (seconds into the call), who did what, in answer to which callback."""
 
+    at: float
     callback: str
     party: str
     action: str
@@ -59,36 +52,44 @@ class Step:
 
 @dataclass
 class CallTranscript:
-    """What happened on one simulated call."""
+    """What happened on one simulated call, and how it ended (``outcome``)."""
 
     call_id: str
     steps: list[Step] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    #: The last SVAML action the app answered with (``connectPstn``, not the ACE's ``continue``).
     final_action: str | None = None
+    #: The path's outcome as a person says it: ``connectConf room-b``, ``connectPstn +1555… → ACE continue``.
+    outcome: str = ""
+    #: Why the app's handler failed on a callback of this call, if it did.
+    failures: list[str] = field(default_factory=list)
 
-    def add(self, callback: str, party: str, action: str, text: str = "") -> None:
-        self.steps.append(Step(callback, party, action, text))
+    def add(self, at: float, callback: str, party: str, action: str, text: str = "") -> None:
+        self.steps.append(Step(round(at, 2), callback, party, action, text))
 
-    def to_frame(self) -> pd.DataFrame:
-        """The transcript as a DataFrame (pandas loads here)."""
+    def to_frame(self) -> TranscriptFrame:
+        """The transcript as a DataFrame (pandas loads here) that reads well and draws itself (``.timeline()``)."""
         import pandas as pd
 
-        frame = pd.DataFrame([vars(step) for step in self.steps], columns=["callback", "party", "action", "text"])
+        from .frames import TranscriptFrame
+
+        columns = ["at", "callback", "party", "action", "text"]
+        frame = TranscriptFrame(pd.DataFrame([vars(step) for step in self.steps], columns=columns))
         frame.index.name = "step"
-        frame.attrs["call_id"] = self.call_id
-        frame.attrs["final_action"] = self.final_action
+        frame.attrs.update(
+            call_id=self.call_id, final_action=self.final_action, outcome=self.outcome, failures=self.failures
+        )
         return frame
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
 class _Menu:
+    """The menu the caller is in: its options, the keys collected, the failed inputs so far (R9–R11)."""
+
     menus: dict[str, dict[str, Any]]
     current: dict[str, Any]
-    repeats: int
+    model: PlatformModel
+    failed: int = 0
     digits: str = ""
 
     @property
@@ -96,9 +97,22 @@ class _Menu:
         return {str(o["dtmf"]): str(o["action"]) for o in self.current.get("options", [])}
 
     @property
+    def max_digits(self) -> int:
+        return int(self.current.get("maxDigits") or self.model.max_digits)
+
+    @property
+    def repeats(self) -> int:
+        value = self.current.get("repeats")
+        return self.model.menu_repeats if value is None else int(value)
+
+    @property
+    def timeout(self) -> float:
+        return int(self.current.get("timeoutMills") or self.model.menu_timeout_ms) / 1000
+
+    @property
     def collects(self) -> bool:
-        """Whether keys build a digit sequence rather than pick an option."""
-        return not self.options or int(self.current.get("maxDigits", 1)) > 1
+        """Whether keys build a digit sequence (a PIE ``sequence``) rather than pick one option."""
+        return not self.options or self.max_digits > 1
 
     def result(self, kind: str, value: str) -> dict[str, str]:
         return {"type": kind, "value": value, "menuId": str(self.current["id"]), "inputMethod": "dtmf"}
@@ -118,50 +132,97 @@ class Call:
         application_secret: str | None = None,
         marker: str = "",
         source: str | None = None,
-        max_callbacks: int = 50,
+        callee: Callee = "answer",
+        model: PlatformModel | None = None,
+        sandbox: bool = False,
+        max_callbacks: int | None = None,
         on_change: Callable[[Call], None] | None = None,
     ) -> None:
+        if callee not in CALLEES:
+            raise ValueError(f"callee={callee!r}: use one of {', '.join(CALLEES)}")
         self.transport = transport
-        self.cli, self.to = cli, to
+        self.cli, self.to, self.callee = cli, to, callee
+        self.model = model or PlatformModel()
         self.application_key, self.secret = application_key, application_secret
         #: The runtime's marker (``simulator_options``): its journal then shows these callbacks as simulated.
-        self.marker, self.source = marker, source
+        self.marker, self.source, self.sandbox = marker, source, sandbox
         self.transcript = CallTranscript(call_id=str(uuid.uuid4()))
-        self.common = {
-            "callid": self.transcript.call_id,
-            "version": 1,
-            "custom": custom,
-            "applicationKey": application_key,
-        }
+        self.common = {"callid": self.transcript.call_id, "version": 1, "custom": custom}
+        self.common["applicationKey"] = application_key
         self.state = "idle"
-        self.answered = False
         self.menu: _Menu | None = None
-        self.budget = max_callbacks
+        #: The simulated clock: seconds since the call rang (R14); payload timestamps follow it.
+        self.clock = 0.0
+        self.began = time.time()
+        self.answered_at: float | None = None
+        self.suppressed = False
+        self.budget = max_callbacks if max_callbacks is not None else self.model.max_callbacks
         self.on_change = on_change
+
+    @property
+    def answered(self) -> bool:
+        return self.answered_at is not None
+
+    def _answer_call(self) -> None:
+        if self.answered_at is None:
+            self.answered_at = self.clock
+
+    def _say(self, callback: str, party: str, action: str, text: str = "") -> None:
+        self.transcript.add(self.clock, callback, party, action, text)
 
     # Wire -----------------------------------------------------------------
 
+    def _timestamp(self) -> str:
+        return datetime.fromtimestamp(self.began + self.clock, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
     def _post(self, kind: str, **fields: Any) -> dict[str, Any] | None:
+        """Send one callback (R1, R2); its answer as Sinch reads it, or None when Sinch cannot use it (R12)."""
         self.budget -= 1
-        payload = {"event": kind, **self.common, "timestamp": _now(), **fields}
+        payload = {"event": kind, **self.common, "timestamp": self._timestamp(), **fields}
         body = json.dumps(payload).encode()
+        path = f"/{kind}" if self.model.per_event_paths else self.model.callback_path
         headers = {"content-type": "application/json", **simulated(self.marker, self.source)}
-        if self.secret is not None:  # sign as Sinch does, so a runtime that checks signatures accepts the call
-            headers.update(voice_signing_headers("POST", f"/{kind}", body, self.application_key, self.secret))
-        status, content = self.transport(f"/{kind}", body, headers)
-        self.transcript.statuses.append(status)
-        if status != 200:
-            self.transcript.add(kind, "sinch", "error", f"the {kind.upper()} callback answered HTTP {status}")
-            return None
-        if kind in ("dice", "notify") or not content:
+        if self.sandbox:
+            headers[SANDBOX_HEADER] = self.transcript.call_id
+        if self.secret is not None:  # signed as Sinch signs, so a runtime that checks signatures accepts the call
+            headers.update(voice_signing_headers("POST", path, body, self.application_key, self.secret))
+        reply = self.transport(path, body, headers)
+        self.transcript.statuses.append(reply.status)
+        failed = failure(reply)
+        if failed is not None:  # R15: the cause where the caller heard the apology
+            self.transcript.failures.append(failed)
+            self._say(kind, "sinch_nb", "app failed", f"the app failed: {failed} — sn.last_error()")
+        if kind in ("dice", "notify"):
             return {}
-        answer = json.loads(content)
-        return answer if isinstance(answer, dict) else None
+        return self._usable(kind, reply)
+
+    def _usable(self, kind: str, reply: Reply) -> dict[str, Any] | None:
+        """The answer if Sinch can act on it; else why not, in the transcript (R12)."""
+        why = None
+        answer: Any = None
+        if reply.status != 200:
+            why = f"answered HTTP {reply.status}"
+        else:
+            try:
+                answer = json.loads(reply.body) if reply.body else None
+            except ValueError:
+                why = "is not JSON"
+        if why is None:
+            try:
+                validate_answer(kind, answer)
+            except ContractError as error:
+                why = f"is not usable: {error}"
+        if why is None:
+            return dict(answer)
+        reason = self.model.callback_error_reason
+        self._say(kind, "sinch", "error", f"the {kind.upper()} answer {why}: Sinch ends the call ({reason})")
+        self.transcript.outcome = f"ended by Sinch: the {kind.upper()} answer {why.split(':')[0]}"
+        return None
 
     # Steps ----------------------------------------------------------------
 
     def start(self) -> Call:
-        """Ring: post the ICE and play its answer."""
+        """Ring: post the ICE (R2) and play its answer."""
         if self.state != "idle":
             raise RuntimeError("this call has started already; place a new one")
         answer = self._post(
@@ -178,127 +239,208 @@ class Call:
         return self
 
     def press(self, keys: str | int) -> Call:
-        """The caller presses ``keys`` (one key, or a run such as ``1234#``)."""
+        """The caller answers the current prompt with ``keys``: one key, or a digit sequence such as ``1234#``."""
         keys = str(keys)
         if keys == HANGUP:
             return self.hang_up()
         if self.state != "menu" or self.menu is None:
-            self.transcript.add("pie", "caller", "press", f"{keys} (nothing is listening)")
+            self._say("pie", "caller", "press", f"{keys} (nothing is listening)")
             return self._changed()
         menu = self.menu
-        self.transcript.add("pie", "caller", "press", keys)
-        target = menu.options.get(keys)
-        if target is None and menu.collects:
-            menu.digits += keys
-            done = menu.digits.endswith("#") or len(menu.digits.rstrip("#")) >= int(menu.current.get("maxDigits", 1))
-            if done:
-                return self._send_pie(menu.result("sequence", menu.digits.rstrip("#")))
-            return self._changed()
-        if target is not None and target.startswith("menu("):
-            menu.current = menu.menus[target[5:-1]]
-            menu.repeats, menu.digits = int(menu.current.get("repeats", DEFAULT_REPEATS)), ""
-            self.transcript.add("pie", "app", "prompt", prompt_text(menu.current.get("mainPrompt")))
-            return self._changed()
-        if target is not None:
-            return self._send_pie(menu.result("return", target[7:-1]))
-        if menu.repeats <= 0:
-            return self._send_pie(menu.result("invalidinput", keys))
-        menu.repeats -= 1
-        if menu.current.get("repeatPrompt"):
-            self.transcript.add("pie", "app", "prompt", prompt_text(menu.current["repeatPrompt"]))
-        return self._changed()
+        self.clock += self.model.key_seconds * len(keys)
+        if not menu.collects:  # R10: one key picks an option; the rest of a run goes nowhere
+            key, rest = keys[:1], keys[1:]
+            self._say("pie", "caller", "press", key if not rest else f"{key} ({rest} ignored: this menu takes one key)")
+            return self._choose(key)
+        typed = keys.split("#", 1)[0]
+        room = menu.max_digits - len(menu.digits)
+        taken, cut = typed[:room], typed[room:]
+        note = f" ({cut} cut: maxDigits {menu.max_digits})" if cut else ""
+        self._say("pie", "caller", "press", f"{keys}{note}")
+        menu.digits += taken
+        if menu.digits in menu.options:
+            return self._choose(menu.digits)
+        if "#" in keys or len(menu.digits) >= menu.max_digits:
+            return self._send_pie(menu.result("sequence", menu.digits))  # R11
+        return self._changed()  # more keys may come; silence ends the input (``wait``)
 
     def wait(self) -> Call:
-        """The caller stays silent: the menu repeats, then times out (a ``timeout`` PIE)."""
+        """The caller stays silent through one prompt: the menu repeats, then times out (R9)."""
         if self.state == "menu" and self.menu is not None:
-            menu = self.menu
-            if menu.digits and menu.collects:
-                return self._send_pie(menu.result("sequence", menu.digits.rstrip("#")))
-            silence = f"no key; the menu repeats {menu.repeats} times, then times out"
-            self.transcript.add("pie", "caller", "silence", silence)
-            return self._send_pie(menu.result("timeout", ""))
+            self.clock += self.menu.timeout
+            if self.menu.digits:  # R11: the timeout ends a sequence the caller began
+                return self._send_pie(self.menu.result("sequence", self.menu.digits))
+            self._say("pie", "caller", "silence", f"no key for {self.menu.timeout:g} s")
+            return self._failed("timeout", "")
         return self._changed()
 
     def hang_up(self) -> Call:
-        """The caller hangs up (DiCE ``CALLERHANGUP``)."""
-        if self.state not in ("ended", "idle"):
-            self.transcript.add("pie" if self.state == "menu" else "ace", "caller", "hangup", "hangs up")
-            self._end("CALLERHANGUP")
+        """The caller hangs up: a PIE ``hangup`` if a menu was listening (R9), then DiCE ``CALLERHANGUP``."""
+        if self.state in ("ended", "idle"):
+            return self._changed()
+        self._say("pie" if self.state == "menu" else "ace", "caller", "hangup", "hangs up")
+        if self.state == "menu" and self.menu is not None:
+            menu, self.menu = self.menu, None
+            self._post("pie", menuResult=menu.result("hangup", ""))  # the call is gone: its answer is not played
+        self._end("CALLERHANGUP")
         return self._changed()
 
-    # Reading answers ------------------------------------------------------
+    @property
+    def pies(self) -> int:
+        """How many PIEs this call has sent: the explorer waits for the next one."""
+        return sum(1 for s in self.transcript.steps if s.callback == "pie" and s.party == "sinch" and s.action == "pie")
+
+    # Menus ----------------------------------------------------------------
+
+    def _choose(self, key: str) -> Call:
+        menu = self.menu
+        assert menu is not None
+        target = menu.options.get(key)
+        if target is None:
+            return self._failed("invalidinput", key)  # R10
+        if target.startswith("menu("):
+            menu.current, menu.failed, menu.digits = menu.menus[target[5:-1]], 0, ""
+            return self._prompt(str(menu.current.get("mainPrompt") or ""))
+        return self._send_pie(menu.result("return", target[7:-1]))
+
+    def _failed(self, kind: str, value: str) -> Call:
+        """No usable input to a prompt: play it again (``repeatPrompt`` if set), or, past the repeats, the PIE."""
+        menu = self.menu
+        assert menu is not None
+        menu.failed += 1
+        if menu.failed > menu.repeats:
+            return self._send_pie(menu.result(kind, value))
+        again = menu.current.get("repeatPrompt") or menu.current.get("mainPrompt")
+        return self._prompt(str(again or ""))
+
+    def _prompt(self, prompt: str) -> Call:
+        text = prompt_text(prompt)
+        self._say("pie", "app", "prompt", text)
+        self.clock += self.model.speech_seconds(text)
+        return self._changed()
 
     def _send_pie(self, result: dict[str, str]) -> Call:
         self.menu = None
+        shown = result["value"] or "(nothing)"
+        self._say("pie", "sinch", "pie", f"{result['type']}: {shown}")
         self._play("pie", self._post("pie", menuResult=result))
         return self
+
+    # Reading answers ------------------------------------------------------
 
     def _hear(self, kind: str, answer: dict[str, Any]) -> None:
         for item in answer.get("instructions", []):
             name = item.get("name")
             if name == "say":
-                self.transcript.add(kind, "app", "say", item.get("text", ""))
+                text = str(item.get("text", ""))
+                self._say(kind, "app", "say", text)
+                self.clock += self.model.speech_seconds(text)
             elif name == "playFiles":
-                self.transcript.add(kind, "app", "play", " ".join(prompt_text(i) for i in item.get("ids", [])))
+                ids = [str(i) for i in item.get("ids", [])]
+                self._say(kind, "app", "play", " ".join(prompt_text(i) for i in ids))
+                spoken = [prompt_text(i) for i in ids if i.startswith(("#tts", "#ssml"))]
+                files = len(ids) - len(spoken)
+                self.clock += sum(self.model.speech_seconds(t) for t in spoken) + files * self.model.file_seconds
             elif name == "answer":
-                self.answered = True
-                self.transcript.add(kind, "app", "answer", "answers the call")
+                self._answer_call()
+                self._say(kind, "app", "answer", "answers the call")
             else:
-                self.transcript.add(kind, "app", name or "?", "")
+                self._say(kind, "app", name or "?", "")
 
     def _play(self, kind: str, answer: dict[str, Any] | None) -> None:
-        while True:
-            if answer is None:
-                self._end("CALLBACKERROR")
-                return
-            if self.budget <= 0:
-                self.transcript.add(kind, "sinch", "error", "stopped: too many callbacks (a menu loop?)")
-                self._end("CALLBACKERROR")
-                return
-            self._hear(kind, answer)
-            action = answer.get("action") or {}
-            name = action.get("name")
+        """Act on one answer as the platform does: instructions in order, then the one action."""
+        if answer is None:
+            self._end(self.model.callback_error_reason)
+            return
+        if self.budget <= 0:
+            self._say(kind, "sinch", "error", f"stopped: {self.model.max_callbacks} callbacks (a menu loop?)")
+            self._end(self.model.callback_error_reason)
+            return
+        self._hear(kind, answer)
+        action = answer.get("action") or {}
+        name = action.get("name")
+        if kind != "ace" or name not in ("continue", None):
             self.transcript.final_action = name
-            if name == "runMenu":
-                self.answered = True
-                menus = {menu["id"]: menu for menu in action.get("menus", [])}
-                current = menus[action.get("mainMenu") or "main"]
-                self.menu = _Menu(menus, current, int(current.get("repeats", DEFAULT_REPEATS)))
-                self.state = "menu"
-                self.transcript.add("pie", "app", "prompt", prompt_text(current.get("mainPrompt")))
-                self._changed()
-                return
-            if name in CONNECT_ACTIONS and kind != "ace":
-                self.answered = True
-                self.transcript.add(kind, "app", name, action_line(action))
-                kind, answer = "ace", self._post("ace", amd={"status": "human", "reason": "n/a", "duration": 0})
-                continue
-            if name in ("hangup", None):
-                self.transcript.add(
-                    kind, "app", name or "none", action_line(action) if name else "no action: the call ends"
-                )
-                self._end("MANAGERHANGUP")
-                return
-            self.answered = True
-            self.transcript.add(kind, "app", name, action_line(action))
+        if name == "runMenu":  # R8: a menu answers the call and plays its main menu's prompt
+            self._answer_call()
+            menus = {menu["id"]: menu for menu in action.get("menus", [])}
+            self.menu = _Menu(menus, menus[action.get("mainMenu") or "main"], self.model)
+            self.state = "menu"
+            self.transcript.outcome = f"menu {self.menu.current['id']}"
+            self._prompt(str(self.menu.current.get("mainPrompt") or ""))
+            return
+        if name in CONNECT_ACTIONS:
+            self._connect(kind, action)
+            return
+        if name == "continue":  # ACE: the legs are bridged; PIE: the call goes on as it was (R3)
+            self._say(kind, "app", "continue", action_line(action))
+            self.transcript.outcome = self.transcript.outcome or "continue"
+            if kind == "ace":
+                self.transcript.outcome += " → ACE continue"
             self.state = "connected"
             self._changed()
             return
+        text = action_line(action) if name else "no action: the call ends"
+        self._say(kind, "app", name or "none", text)
+        if kind == "ace":
+            self.transcript.outcome += f" → ACE {name or 'none'}"
+        elif not self.transcript.outcome.startswith("ended by"):
+            self.transcript.outcome = name or "ended"
+        self._end("MANAGERHANGUP")
 
-    def _end(self, reason: str) -> None:
+    def _connect(self, kind: str, action: dict[str, Any]) -> None:
+        """A connect (R3–R7): the callee leg rings and answers (or not); an ACE only when a callee answered."""
+        name = str(action["name"])
+        self._answer_call()
+        line = action_line(action)
+        self._say(kind, "app", name, line)
+        target = action.get("number") or (action.get("destination") or {}).get("endpoint") or ""
+        self.transcript.outcome = f"{name} {action.get('conferenceId') or target}".strip()
+        self.suppressed = name in SUPPRESSIBLE and action.get("suppressCallbacks") is True
+        if name not in CALLEE_LEGS and not (name == "connectStream" and self.model.stream_ace):
+            self.state = "connected"  # R4: a conference, a park or a stream has no callee to answer
+            self._changed()
+            return
+        if self.callee != "answer":  # R6: busy, no answer or failed
+            rings = int(action.get("dialTimeout") or self.model.dial_timeout_s) if self.callee == "no-answer" else 1
+            self.clock += rings
+            result, reason = self.model.unanswered[self.callee]
+            self._say(kind, "callee", self.callee, f"{target or 'the callee'}: {result}")
+            self.transcript.outcome += f" → {result}"
+            self._end(reason, result=result)
+            return
+        self.clock += self.model.ring_seconds
+        self._say(kind, "callee", "answer", f"{target or 'the callee'} answers")
+        if self.suppressed:  # R7
+            self._say("ace", "sinch", "suppressed", "no ACE: suppressCallbacks")
+            self.state = "connected"
+            self._changed()
+            return
+        amd = action.get("amd") or {}
+        fields = {"amd": {"status": "human", "reason": "n/a", "duration": 0}} if amd.get("enabled") else {}
+        self._play("ace", self._post("ace", **fields))  # R5: AMD only when the connect asked for it
+
+    def _end(self, reason: str, *, result: str | None = None) -> None:
+        """The call is over: a DiCE with the reason, the result and the answered seconds (R13), unless suppressed."""
         if self.state == "ended":
             return
         self.state, self.menu = "ended", None
-        result = "ANSWERED" if self.answered else "N/A"
-        self._post(
-            "dice",
-            reason=reason,
-            result=result,
-            duration=len(self.transcript.steps),
-            to={"type": "number", "endpoint": self.to},
-            **{"from": self.cli},
-        )
-        self.transcript.add("dice", "sinch", "disconnect", f"{reason}, {result}")
+        result = result or ("ANSWERED" if self.answered else "N/A")
+        duration = round(self.clock - self.answered_at) if self.answered_at is not None else 0
+        if self.suppressed:  # R7: suppressCallbacks suppresses the DiCE too
+            self._say("dice", "sinch", "suppressed", f"no DiCE: suppressCallbacks ({reason}, {result})")
+        else:
+            self._post(
+                "dice",
+                reason=reason,
+                result=result,
+                duration=duration,
+                to={"type": "number", "endpoint": self.to},
+                userRate={"currencyId": "USD", "amount": 0.0},
+                debit={"currencyId": "USD", "amount": 0.0},
+                **{"from": self.cli},
+            )
+            self._say("dice", "sinch", "disconnect", f"{reason}, {result} after {duration} s")
         self._changed()
 
     def _changed(self) -> Call:
@@ -318,14 +460,11 @@ def dial(
     application_secret: str | None = None,
     marker: str = "",
     source: str | None = None,
-    max_callbacks: int = 50,
+    callee: Callee = "answer",
+    model: PlatformModel | None = None,
     timeout: float = 30.0,
 ) -> CallTranscript:
-    """Place one simulated call to the runtime at ``base_url`` over HTTP; returns its transcript.
-
-    Each menu takes the next press; when presses run out the caller stays silent (a
-    ``timeout``), and once connected the caller hangs up.
-    """
+    """Place one simulated call to the runtime at ``base_url`` over HTTP; returns its transcript."""
     with httpx.Client(base_url=base_url, timeout=timeout) as client:
         call = Call(
             http_transport(client),
@@ -336,14 +475,22 @@ def dial(
             application_secret=application_secret,
             marker=marker,
             source=source,
-            max_callbacks=max_callbacks,
-        ).start()
-        for keys in press:
-            if call.state == "ended":
-                break
-            call.press(keys)
-        for _ in range(3):  # silence: a menu that answers a timeout with itself gets three tries
-            if call.state == "menu":
-                call.wait()
-        call.hang_up()
+            callee=callee,
+            model=model,
+        )
+        return run(call, press)
+
+
+def run(call: Call, press: Iterable[str | int] = ()) -> CallTranscript:
+    """Drive ``call``: each prompt takes the next press; when presses run out the caller stays silent
+    until the menus stop asking, and once connected the caller hangs up.
+    """
+    call.start()
+    for keys in press:
+        if call.state == "ended":
+            break
+        call.press(keys)
+    while call.state == "menu":  # silence, one prompt at a time; the callback budget ends a menu loop
+        call.wait()
+    call.hang_up()
     return call.transcript

@@ -51,5 +51,4 @@ def send(
     headers = {"content-type": "application/json", **simulated(marker, source)}
     if secret is not None:
         headers.update(sign_conversation_webhook(body, secret))
-    status, _ = transport("/webhook/conversation", body, headers)
-    return status
+    return transport("/webhook/conversation", body, headers).status
