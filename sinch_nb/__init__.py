@@ -18,6 +18,7 @@ from ._handlers import ace, conversation, dice, handlers, http, ice, notify, pie
 from ._journal import callback, callbacks, calls, export_callbacks, load_callbacks
 from ._runtime import clients, configure, doctor, last_error, start, status, stop
 from ._simulation import dial, dialpad, explore, simulation, text
+from ._templates import new, templates
 from .functions import svaml
 from .functions.errors import (
     AnswerError,
@@ -31,6 +32,7 @@ from .functions.errors import (
     MethodNotAllowedError,
     MissingVariableError,
     NoKeychainError,
+    NotebookExistsError,
     ParityUnavailableError,
     PlatformError,
     PortInUseError,
@@ -39,6 +41,7 @@ from .functions.errors import (
     ServerError,
     SinchNbError,
     SvamlError,
+    TemplateNotFoundError,
     TunnelError,
 )
 from .functions.svaml import SvamlWarning
@@ -60,6 +63,7 @@ __all__ = [
     "MethodNotAllowedError",
     "MissingVariableError",
     "NoKeychainError",
+    "NotebookExistsError",
     "ParityUnavailableError",
     "PlatformError",
     "PortInUseError",
@@ -69,6 +73,7 @@ __all__ = [
     "SinchNbError",
     "SvamlError",
     "SvamlWarning",
+    "TemplateNotFoundError",
     "TunnelError",
     "__version__",
     "ace",
@@ -96,6 +101,7 @@ __all__ = [
     "load_ipython_extension",
     "logs",
     "monitor",
+    "new",
     "notify",
     "parity",
     "pie",
@@ -106,6 +112,7 @@ __all__ = [
     "status",
     "stop",
     "svaml",
+    "templates",
     "text",
     "to_pytest",
 ]

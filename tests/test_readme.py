@@ -44,7 +44,7 @@ def test_every_python_block_of_the_readme_runs(tmp_path: Path, sinch: str, pyodi
     env = {
         "HOME": str(tmp_path),
         "PATH": f"{TESTS / 'fakes'}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONPATH": str(TESTS),
+        "PYTHONPATH": f"{TESTS}{os.pathsep}{TESTS.parent}",  # this tree, even where another is installed
         "PYTHON_KEYRING_BACKEND": "fakes.file_keyring.FileKeyring",
         "SINCH_NB_TEST_KEYRING": str(tmp_path / "keychain.json"),
         "SINCH_NB_NODE_MODULES": str(pyodide),

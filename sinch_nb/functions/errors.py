@@ -21,6 +21,8 @@ older ``except`` clauses keep working.
     │   └── NoKeychainError
     ├── PlatformError ··············· a Sinch API call that failed (RuntimeError)
     ├── CallbackNotFoundError ······· no such callback or call in the journal (KeyError)
+    ├── TemplateNotFoundError ······· no template by that name; ``known`` lists them (LookupError)
+    ├── NotebookExistsError ········· ``%sinch new`` would overwrite a file (FileExistsError)
     └── DeploymentError ············· the notebook could not become a running Function
         ├── ExportError ············· (ValueError)
         ├── DeployError ············· (RuntimeError)
@@ -43,6 +45,7 @@ __all__ = [
     "MethodNotAllowedError",
     "MissingVariableError",
     "NoKeychainError",
+    "NotebookExistsError",
     "ParityUnavailableError",
     "PlatformError",
     "PortInUseError",
@@ -51,6 +54,7 @@ __all__ = [
     "ServerError",
     "SinchNbError",
     "SvamlError",
+    "TemplateNotFoundError",
     "TunnelError",
 ]
 
@@ -133,6 +137,18 @@ class PlatformError(SinchNbError, RuntimeError):
 
 class CallbackNotFoundError(SinchNbError, KeyError):
     """No callback (or call) with that id in the journal; ``sn.callbacks()`` lists them."""
+
+
+class TemplateNotFoundError(SinchNbError, LookupError):
+    """No template by that name; ``known`` lists the names there are."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"no template {name!r}; the templates are {', '.join(known)} (sn.templates() describes them)")
+        self.name, self.known = name, known
+
+
+class NotebookExistsError(SinchNbError, FileExistsError):
+    """A notebook ``%sinch new`` would overwrite; the message names another path or ``--force``."""
 
 
 class DeploymentError(SinchNbError):

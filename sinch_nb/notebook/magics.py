@@ -3,6 +3,7 @@
 %%sinch ice                      the cell body is the ICE handler (event, context, svaml in scope)
 %%sinch http GET /status         a custom endpoint (request, context)
 %%sinch module                   imports and helpers the handlers share
+%sinch new TEMPLATE [PATH]       a ready-to-run notebook from a template (sn.templates() lists them)
 %sinch start [--port N] [--host H] | stop | status | handlers | help [SUBCOMMAND]
 %config SinchMagics.handler_timeout = 2     the same as sn.configure(handler_timeout=2)
 
@@ -18,6 +19,7 @@ import contextlib
 import shlex
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
 from IPython.core.error import StdinNotImplementedError, UsageError
@@ -26,12 +28,13 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, Bunch, Float, Int, TraitError, Unicode, observe
 from traitlets.config import Config
 
-from .. import _deploy, _handlers, _runtime
+from .. import _deploy, _handlers, _runtime, _templates
 from ..functions import routing
 from ..functions.cells import compile_cell
 from ..functions.errors import SinchNbError
 from ..runtime.settings import Settings
 from ..session import get_session
+from . import templates
 
 __all__ = ["CELL_KINDS", "CELL_USAGE", "HELP", "LINE_USAGE", "SinchMagics", "load"]
 
@@ -66,7 +69,8 @@ lists the settings %config can change, each the same as sn.configure(name=value)
 
 _PYTHON_NOTES = """\
 In Python: sn.start(), sn.stop(), sn.dial(cli, to, press=[...]), sn.callbacks(), sn.calls(),
-sn.last_error(), sn.configure(handler_timeout=..., fallback=..., variables=...)."""
+sn.last_error(), sn.configure(handler_timeout=..., fallback=..., variables=...),
+sn.templates(), sn.new(template, path)."""
 
 _COLUMN = 39  # where a row's help starts
 _CELL_COLUMN = 31  # the same for the cell kinds, whose names are shorter
@@ -136,6 +140,13 @@ def _line_parser() -> _Parser:
             " callbacks must be signed",
         )
     )
+    _new_arguments(
+        _command(
+            commands,
+            "new",
+            "write a ready-to-run notebook from a template, as sinch functions init does for a project",
+        )
+    )
     _command(commands, "doctor", "what a public URL needs here, each failure with its fix")
     _deployment_commands(commands)
     _command(
@@ -152,6 +163,24 @@ def _line_parser() -> _Parser:
         "subcommand", nargs="*", metavar="[SUBCOMMAND]", help="the subcommand to explain, e.g. deploy or secrets add"
     )
     return parser
+
+
+def _new_arguments(new: _Parser) -> None:
+    """``%sinch new``'s arguments: which template, where to, and whether to overwrite."""
+    new.add_argument(
+        "template",
+        metavar="TEMPLATE",
+        help=f"the starting point: {', '.join(templates.names())} (sn.templates() says what each does)",
+    )
+    new.add_argument(
+        "path",
+        nargs="?",
+        default=None,
+        metavar="[PATH]",
+        help="where to write it: ./TEMPLATE.ipynb unless given; a folder gets TEMPLATE.ipynb inside, and .ipynb"
+        " is added when missing",
+    )
+    new.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
 
 
 def _start_arguments(start: _Parser) -> None:
@@ -444,6 +473,13 @@ class SinchMagics(Magics):
         except SinchNbError as error:
             raise UsageError(str(error)) from None
 
+    def _run_new(self, args: argparse.Namespace) -> None:
+        path = _templates.new(args.template, args.path, force=args.force)
+        shown = _shown(path)
+        print(f"wrote {shown} from the {args.template} template")
+        command = f"python -m sinch_nb demo {shlex.quote(shown)}"
+        print(f"next: open {shown} in Jupyter and run all cells, or in a terminal: {command}")
+
     def _run_start(self, args: argparse.Namespace) -> None:
         server = _runtime.start(
             port=args.port,
@@ -530,6 +566,7 @@ class SinchMagics(Magics):
     #: Each subcommand (its parser's ``command`` default) and the method that runs it.
     _COMMANDS: ClassVar[dict[str, Callable[[SinchMagics, argparse.Namespace], Any]]] = {
         "start": _run_start,
+        "new": _run_new,
         "doctor": _run_doctor,
         "export": _run_export,
         "parity": _run_parity,
@@ -603,6 +640,12 @@ def _cell_number(shell: InteractiveShell | None) -> int:
         return 0
     history = getattr(shell.history_manager, "input_hist_raw", None)
     return len(history) - 1 if history else int(shell.execution_count)
+
+
+def _shown(path: Path) -> str:
+    """``path`` as a user would type it here: relative to the working folder when inside it."""
+    absolute = path.absolute()
+    return str(absolute.relative_to(Path.cwd())) if absolute.is_relative_to(Path.cwd()) else str(absolute)
 
 
 def _routes_text(url: str) -> str:
