@@ -9,6 +9,7 @@ Sinch account.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,22 +38,39 @@ def show_code(console: Console, number: int, source: str) -> None:
     console.print()
 
 
+def read_cells(path: Path) -> list[tuple[str, str]]:
+    """Each cell's type and source, in order.
+
+    A version-4 notebook is read as the JSON it is: importing nbformat takes a second here (jsonschema's
+    format checkers), a third of the demo's run. nbformat upgrades older notebooks.
+    """
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    if notebook.get("nbformat", 0) < 4:
+        import nbformat
+
+        notebook = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)  # type: ignore[no-untyped-call]
+    return [(cell["cell_type"], _text(cell["source"])) for cell in notebook["cells"]]
+
+
+def _text(source: str | list[str]) -> str:
+    """A cell's source as one string (the file may hold it as a list of lines)."""
+    return source if isinstance(source, str) else "".join(source)
+
+
 def run_notebook(path: Path) -> int:
     """Run the code cells of ``path`` in an in-process IPython shell, markdown shown between; 1 on the first error."""
-    import nbformat
     from IPython.core.interactiveshell import InteractiveShell
     from rich.console import Console
 
-    notebook = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     shell = InteractiveShell.instance()
     console = Console(highlight=False)  # writes to sys.stdout as it is at each print: the cells' output stays in order
-    for number, cell in enumerate(notebook.cells, start=1):
-        if cell.cell_type == "markdown" and cell.source.strip():
-            show_markdown(console, cell.source)
-        if cell.cell_type != "code" or not cell.source.strip():
+    for number, (kind, source) in enumerate(read_cells(path), start=1):
+        if kind == "markdown" and source.strip():
+            show_markdown(console, source)
+        if kind != "code" or not source.strip():
             continue
-        show_code(console, number, cell.source)
-        result = shell.run_cell(cell.source, store_history=True)  # type: ignore[no-untyped-call]
+        show_code(console, number, source)
+        result = shell.run_cell(source, store_history=True)  # type: ignore[no-untyped-call]
         if not result.success:
             print(f"\ncell {number} failed; the demo stops here", file=sys.stderr)
             return 1
