@@ -24,7 +24,8 @@ def _scope(history: bool, source: str | None, call_id: str | None = None) -> dic
     """
     journal = get_session().journal
     whole = history or call_id is not None
-    return {"session": None if whole else journal.session, "hide": SOURCES if source is None else ()}
+    hide = SOURCES if source is None and call_id is None else ()
+    return {"session": None if whole else journal.session, "hide": hide}
 
 
 def _only(frame: pd.DataFrame, source: str | None) -> pd.DataFrame:

@@ -25,11 +25,12 @@ import pytest
 from conftest import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator
+    from playwright.sync_api import Locator, Page
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The README's picture: SINCH_NB_UPDATE_SCREENSHOT=1 makes the JupyterLab run write it.
 README_SCREENSHOT = ROOT / "docs" / "jupyterlab.png"
+README_DIAGRAMS = ROOT / "docs" / "diagrams.png"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     if os.environ.get("SINCH_NB_REQUIRE_BROWSER"):
@@ -49,6 +50,8 @@ return svaml.pie().say("Goodbye").hangup()""",
     "%sinch start",
     "sn.dialpad(timeout=60)",
     "sn.monitor()",
+    'sn.dial("+15557654321", "+15559876543", press=["2"]).timeline()',  # a call drawn as a sequence diagram
+    "sn.explore()",  # the explorer's tree drawn as a flowchart (its traffic stays out of the monitor)
 ]
 
 
@@ -64,6 +67,9 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
     settings = jupyter / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')  # no news toast
+    tracker = jupyter / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')  # render every cell
     port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
@@ -156,9 +162,14 @@ def test_dialpad_and_monitor_in_the_browser(lab: tuple[str, str], frontend: str)
             monitor = page.locator(".sinch-nb-monitor")
             rows = monitor.locator(".sinch-nb-table tbody tr")
             expect(rows.first).to_contain_text("dice", timeout=30_000)  # newest first
-            expect(rows).to_have_count(4)
-            expect(monitor).to_contain_text("4 callbacks")
+            expect(rows).to_have_count(7)  # the timeline cell's call (3) and the dial pad's (4); not the explorer's
+            expect(monitor).to_contain_text("7 callbacks")
             check_monitor_table(monitor)
+            check_diagrams(page, drawn=frontend == "lab/tree")
+            drawn = artifacts / f"diagrams-{frontend.split('/')[0]}.png"
+            page.screenshot(path=str(drawn))
+            if frontend == "lab/tree" and os.environ.get("SINCH_NB_UPDATE_SCREENSHOT"):
+                shutil.copy(drawn, README_DIAGRAMS)
             monitor.screenshot(path=str(artifacts / f"monitor-table-{frontend.split('/')[0]}.png"))
             page.locator(".jp-Cell").first.scroll_into_view_if_needed()  # the picture: cells, dial pad, monitor
             shot = artifacts / f"browser-{frontend.split('/')[0]}.png"
@@ -170,6 +181,23 @@ def test_dialpad_and_monitor_in_the_browser(lab: tuple[str, str], frontend: str)
             raise
         finally:
             browser.close()
+
+
+def check_diagrams(page: Page, *, drawn: bool) -> None:
+    """The timeline and the explorer's tree: drawn from ``text/vnd.mermaid`` by JupyterLab, as text elsewhere."""
+    from playwright.sync_api import expect
+
+    page.locator(".jp-Cell").last.scroll_into_view_if_needed()
+    diagrams = page.locator(".jp-RenderedMermaid:not(.jp-mod-warning) img")  # drawn, not a parse error
+    if not drawn:  # Notebook 7 has no Mermaid renderer: the same outputs as text
+        expect(page.locator(".jp-Cell").nth(-2)).to_contain_text("disconnect", timeout=30_000)
+        expect(page.locator(".jp-Cell").last).to_contain_text("⇒ menu main")
+        expect(diagrams).to_have_count(0)
+        return
+    expect(diagrams).to_have_count(2, timeout=30_000)
+    sources = [image.get_attribute("src") or "" for image in diagrams.all()]
+    assert all(src.startswith("data:image/svg+xml") for src in sources), [src[:40] for src in sources]
+    diagrams.last.scroll_into_view_if_needed()
 
 
 def check_monitor_table(monitor: Locator) -> None:
@@ -191,12 +219,12 @@ def check_monitor_table(monitor: Locator) -> None:
     expect(rows.first.locator("td").first).to_have_text("1")
     number.click()
     expect(rows.first).to_contain_text("dice")
-    ice = rows.filter(has=monitor.page.locator("td:nth-child(3)", has_text=re.compile(r"^ice$")))
+    ice = rows.filter(has=monitor.page.locator("td:nth-child(3)", has_text=re.compile(r"^ice$"))).first
     ice.click()
     expect(ice).to_have_attribute("aria-selected", "true")
     expect(monitor.locator(".sinch-nb-table tbody tr[aria-selected='true']")).to_have_count(1)  # and only it
     expect(monitor).to_contain_text("Request body")
-    expect(monitor).to_contain_text("POST /ice")
+    expect(monitor).to_contain_text("POST / → 200")  # one callback URL, as a Voice App has
     call = ice.locator("td:nth-child(4)")
     full_id = call.get_attribute("title") or ""
     assert len(full_id) > len(call.inner_text().rstrip("…"))  # the short id, the full one on hover

@@ -170,3 +170,15 @@ def test_the_monitor_shows_this_session_and_hides_explorer_traffic_unless_ticked
         assert len(monitor.labels()) == explored + 1
     finally:
         monitor.close()
+
+
+def test_the_dial_pad_says_when_the_app_failed_and_when_a_handler_is_missing(sn: Any) -> None:
+    pad = sn.dialpad(timeout=60)
+    pad.call_button.click()
+    assert "the app failed: no ICE handler: define one with %%sinch ice or @sn.ice — sn.last_error()" in pad.text()
+    sn.ice(lambda context, event: 1 / 0)
+    pad.call_button.click()
+    assert "the app failed: ZeroDivisionError: division by zero — sn.last_error()" in pad.text()
+    assert "✗" in pad.transcript.value  # its own mark in the widget
+    transcript = sn.dial("+15551234567", "+15559876543")
+    assert transcript.attrs["failures"] == ["ZeroDivisionError: division by zero"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -58,3 +59,23 @@ def test_the_environment_reveals_the_solutions_too(monkeypatch: pytest.MonkeyPat
     assert workshop.revealed() is False
     with pytest.raises(ValueError, match="no exercise 9"):
         workshop.check(9)
+
+
+def test_a_failed_check_shows_what_the_handler_received_and_answered(sn: Any) -> None:
+    from sinch_nb import svaml, workshop
+
+    main = svaml.menu("main").prompt("Press 1 for our opening hours, 2 to order")
+    main.option("1", "return(hours)").option("2", "return(order)")
+    sn.ice(lambda context, event: svaml.ice().say("Welcome to Sinch Pizza!").run_menu(main))
+
+    def pie(context: Any, event: Any) -> Any:  # the classic mistake: comparing the key, not the value
+        if event.menu_result.value == "1":
+            return svaml.pie().say("We are open every day from 11 to 23").hangup()
+        return svaml.pie().hangup()
+
+    sn.pie(pie)
+    result = repr(workshop.check(2))
+    assert "✗ pressing 2 connects the caller to the kitchen" in result
+    assert "PIE (return: 'order') → hangup" in result and "the option's return(...) value" in result
+    assert "use .connect_pstn" not in result
+    assert len(sn.calls()) == 0 and len(sn.calls(source="workshop")) == 2

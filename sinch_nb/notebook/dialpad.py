@@ -18,7 +18,7 @@ from ..simulate.caller import Call, Transport
 __all__ = ["Dialpad"]
 
 KEYS = "123456789*0#"
-ICONS = {"app": "♪", "caller": "☎", "sinch": "⚙"}  # glyphs every default font has
+ICONS = {"app": "♪", "caller": "☎", "callee": "☏", "sinch": "⚙", "sinch_nb": "✗"}  # glyphs every default font has
 DEFAULT_TIMEOUT_S = 5.0
 
 

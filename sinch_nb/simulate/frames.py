@@ -17,6 +17,16 @@ class TranscriptFrame(JournalFrame):
     def _constructor(self) -> type[TranscriptFrame]:
         return TranscriptFrame
 
+    @property
+    def call_id(self) -> str:
+        """The call's id, for ``sn.to_pytest``, ``sn.callbacks(call_id=...)``."""
+        return str(self.attrs.get("call_id", ""))
+
+    @property
+    def outcome(self) -> str:
+        """How the call ended, as a person says it (``connectConf room-b``)."""
+        return str(self.attrs.get("outcome", ""))
+
     def timeline(self) -> Diagram:
         """The call as a sequence diagram: caller, Sinch, app and callee, each step at its second."""
         steps = [SimpleNamespace(**{str(k): v for k, v in row.items()}) for row in self.to_dict("records")]

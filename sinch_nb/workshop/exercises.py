@@ -55,53 +55,92 @@ def _final(transcript: Any) -> str:
     return str(transcript.attrs.get("final_action"))
 
 
+def _exchange(sn: Any, transcript: Any) -> str:
+    """What the app received and answered on this call, callback by callback: the evidence in every ✗."""
+    rows = sn.callbacks(call_id=transcript.attrs["call_id"])
+    said = []
+    for _, row in rows.iterrows():
+        kind = str(row["kind"])
+        if kind == "dice":
+            continue
+        received = kind.upper()
+        if kind == "pie":
+            received += f" ({row['menu_result_type']}: {row['menu_result_value'] or 'nothing'!r})"
+        if str(row["outcome"]) == "fallback":
+            answered = f"the fallback, because {row['error']}"
+        else:
+            answered = str(row["svaml_action"] or "nothing")
+        said.append(f"{received} → {answered}")
+    return "the app received " + "; ".join(said) if said else "no callback reached the app"
+
+
 def check_greeting(sn: Any, verdict: Verdict) -> None:
     call = sn.dial(_caller(), SHOP_NUMBER)
-    heard = _heard(call)
+    heard, story = _heard(call), _exchange(sn, call)
     verdict.expect(
-        "pizza" in heard.lower(), "the caller hears a greeting that mentions Sinch Pizza", f"heard {heard!r}"
+        "pizza" in heard.lower(), "the caller hears a greeting that mentions Sinch Pizza", f"heard {heard!r}; {story}"
     )
-    verdict.expect(_final(call) == "hangup", "then the call hangs up", f"the final action was {_final(call)}")
+    verdict.expect(_final(call) == "hangup", "then the call hangs up", f"the final action was {_final(call)}; {story}")
 
 
 def check_menu(sn: Any, verdict: Verdict) -> None:
     hours = sn.dial(_caller(), SHOP_NUMBER, press=["1"])
+    story = _exchange(sn, hours)
     verdict.expect(
         OPEN in _heard(hours).lower(),
         f"pressing 1 tells the opening hours ({OPEN!r})",
-        f"heard {_heard(hours)!r}",
+        f"heard {_heard(hours)!r}; {story}",
     )
-    verdict.expect(_final(hours) == "hangup", "and hangs up", f"the final action was {_final(hours)}")
+    verdict.expect(_final(hours) == "hangup", "and hangs up", f"the final action was {_final(hours)}; {story}")
     order = sn.dial(_caller(), SHOP_NUMBER, press=["2"])
     connected = order[order["action"] == "connectPstn"]
     verdict.expect(
         KITCHEN_NUMBER in " ".join(map(str, connected["text"])),
         f"pressing 2 connects the caller to the kitchen, {KITCHEN_NUMBER}",
-        f"no connectPstn to it (the call ended with {_final(order)}); use .connect_pstn({KITCHEN_NUMBER!r})",
+        f"no connectPstn to it; {_exchange(sn, order)}. The PIE's value is the option's return(...) value, "
+        "not the key pressed",
     )
 
 
 def check_silence(sn: Any, verdict: Verdict) -> None:
     silent = sn.dial(_caller(), SHOP_NUMBER, press=[])
-    said = _heard(silent).lower()
-    verdict.expect("sorry" in said, "a caller who presses nothing hears 'sorry'", f"heard {_heard(silent)!r}")
-    verdict.expect(_final(silent) == "hangup", "and the call hangs up", f"the final action was {_final(silent)}")
-    wrong = sn.dial(_caller(), SHOP_NUMBER, press=["9"])
-    verdict.expect("sorry" in _heard(wrong).lower(), "so does one who presses a key the menu has not got")
+    said, story = _heard(silent).lower(), _exchange(sn, silent)
+    verdict.expect("sorry" in said, "a caller who presses nothing hears 'sorry'", f"heard {_heard(silent)!r}; {story}")
+    verdict.expect(
+        _final(silent) == "hangup", "and the call hangs up", f"the final action was {_final(silent)}; {story}"
+    )
+    wrong = sn.dial(_caller(), SHOP_NUMBER, press=["9", "9", "9"])
+    verdict.expect(
+        "sorry" in _heard(wrong).lower(),
+        "so does one who presses a key the menu has not got",
+        f"heard {_heard(wrong)!r}; {_exchange(sn, wrong)}",
+    )
     hours = sn.dial(_caller(), SHOP_NUMBER, press=["1"])
-    verdict.expect(OPEN in _heard(hours).lower(), "pressing 1 still tells the opening hours")
+    verdict.expect(
+        OPEN in _heard(hours).lower(),
+        "pressing 1 still tells the opening hours",
+        f"heard {_heard(hours)!r}; {_exchange(sn, hours)}",
+    )
 
 
 def check_memory(sn: Any, verdict: Verdict) -> None:
     caller = _caller()
     first, second = sn.dial(caller, SHOP_NUMBER, press=["1"]), sn.dial(caller, SHOP_NUMBER, press=["1"])
-    verdict.expect("back" not in _heard(first).lower(), "a first-time caller is not welcomed back", _heard(first))
+    verdict.expect(
+        "back" not in _heard(first).lower(),
+        "a first-time caller is not welcomed back",
+        f"heard {_heard(first)!r}; {_exchange(sn, first)}",
+    )
     verdict.expect(
         "welcome back" in _heard(second).lower(),
         "the same number calling again hears 'welcome back'",
-        f"heard {_heard(second)!r}; keep a count per event.cli in context.cache",
+        f"heard {_heard(second)!r}; {_exchange(sn, second)}; keep a count per event.cli in context.cache",
     )
-    verdict.expect(OPEN in _heard(second).lower(), "and still gets the menu (1 → opening hours)")
+    verdict.expect(
+        OPEN in _heard(second).lower(),
+        "and still gets the menu (1 → opening hours)",
+        f"heard {_heard(second)!r}; {_exchange(sn, second)}",
+    )
 
 
 def check_text(sn: Any, verdict: Verdict) -> None:
@@ -111,11 +150,15 @@ def check_text(sn: Any, verdict: Verdict) -> None:
     verdict.expect(
         OPEN in logs.lower(),
         f"a message asking for the hours gets a reply with them ({OPEN!r}, logged with context.log.info)",
-        f"the handler logged {logs!r}",
+        f"the app received 'What are your opening hours?' and logged {logs!r}",
     )
     other = sn.text("Do you deliver?", from_=_caller())
     other_logs = _logged(sn, other)
-    verdict.expect(OPEN not in other_logs.lower(), "other messages do not get the hours", repr(other_logs))
+    verdict.expect(
+        OPEN not in other_logs.lower(),
+        "other messages do not get the hours",
+        f"the app received 'Do you deliver?' and logged {other_logs!r}",
+    )
 
 
 def check_fixed(sn: Any, verdict: Verdict) -> None:
@@ -131,7 +174,11 @@ def check_fixed(sn: Any, verdict: Verdict) -> None:
         f"it still fails: {replayed['error']}",
     )
     stranger = sn.dial(_caller(), SHOP_NUMBER, press=["1"])
-    verdict.expect("friend" in _heard(stranger).lower(), "a number not in the phone book is greeted as 'friend'")
+    verdict.expect(
+        "friend" in _heard(stranger).lower(),
+        "a number not in the phone book is greeted as 'friend'",
+        f"heard {_heard(stranger)!r}; {_exchange(sn, stranger)}",
+    )
 
 
 def check_shipped(sn: Any, verdict: Verdict) -> None:
@@ -212,7 +259,7 @@ return svaml.ice().say(greeting).run_menu(main)"""
 if "hour" in (event.text or "").lower():
     reply = "We are open every day from 11 to 23"
     context.log.info("reply: %s", reply)
-    if context.conversation is not None:  # with Conversation credentials, really send it
+    if context.conversation:  # with Conversation credentials, really send it
         context.conversation.messages.send_text_message(
             app_id=context.env["CONVERSATION_APP_ID"],
             text=reply,
