@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,18 @@ class CellResult:
     @property
     def text(self) -> str:
         return self.stdout + "".join(self.results)
+
+
+#: The first cell of every kernel test: the magics, the face, the builders.
+SETUP = "%load_ext sinch_nb\nimport sinch_nb as sn\nfrom sinch_nb import svaml"
+
+
+def started_kernel(cwd: Path) -> Iterator[Kernel]:
+    """A kernel in ``cwd`` with ``SETUP`` run, shut down after (the body of the ``kernel`` fixtures)."""
+    kernel = Kernel(cwd)
+    assert kernel.run(SETUP).error is None
+    yield kernel
+    kernel.shutdown()
 
 
 class Kernel:

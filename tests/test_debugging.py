@@ -216,3 +216,22 @@ def test_to_pytest_writes_a_test_that_passes_now_and_fails_after_a_change(sn: An
         cwd=tmp_path,
     )
     assert run.returncode == 1 and "1 failed, 2 passed" in run.stdout
+
+
+def test_a_path_that_does_not_repeat_is_reported_as_diverged(sn: Any) -> None:
+    import itertools
+
+    turns = itertools.count()  # state outside the context: the sandbox cannot copy it
+
+    @sn.ice
+    def on_ice(context: Any, event: Any) -> Any:
+        menu = svaml.menu("main").prompt(f"Turn {next(turns)}").option("1", "return(one)").option("2", "return(two)")
+        return svaml.ice().run_menu(menu)
+
+    @sn.pie
+    def on_pie(context: Any, event: Any) -> Any:
+        return svaml.pie().say(event.menu_result.value).hangup()
+
+    paths = sn.explore().paths()
+    assert paths["final"].str.contains("the call was not in the same menu again").all()
+    assert paths["final"].tolist()[0] == "diverged: before 1 the call was not in the same menu again"

@@ -9,12 +9,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from kernel import Kernel
+from kernel import SETUP, Kernel, started_kernel
 
 from sinch_nb import svaml
 from sinch_nb.functions.errors import CredentialsError, ServerError
 
-SETUP = "%load_ext sinch_nb\nimport sinch_nb as sn\nfrom sinch_nb import svaml"
 MENU = svaml.menu("main").prompt("#tts[Press 1 for sales]").option("1", "return(sales)")
 
 
@@ -121,10 +120,7 @@ def test_dial_after_stop_says_it_started_the_runtime_again(sn: Any, capsys: pyte
 
 @pytest.fixture
 def kernel(tmp_path: Path) -> Iterator[Kernel]:
-    started = Kernel(tmp_path)
-    assert started.run(SETUP).error is None
-    yield started
-    started.shutdown()
+    yield from started_kernel(tmp_path)
 
 
 def test_a_handler_cell_that_does_not_compile_says_what_still_answers(kernel: Kernel) -> None:

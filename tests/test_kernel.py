@@ -12,21 +12,17 @@ import httpx
 import nbformat
 import pytest
 from conftest import free_port, payload, port_is_free
-from kernel import Kernel
+from kernel import SETUP, Kernel, started_kernel
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SETUP = "%load_ext sinch_nb\nimport sinch_nb as sn\nfrom sinch_nb import svaml"
 ICE = '%%sinch ice\nreturn svaml.ice().say("{text}").hangup()'
 
 
 @pytest.fixture
 def kernel(tmp_path: Path) -> Iterator[Kernel]:
-    started = Kernel(tmp_path)
-    assert started.run(SETUP).error is None
-    yield started
-    started.shutdown()
+    yield from started_kernel(tmp_path)
 
 
 def start(kernel: Kernel, port: int | None = None) -> str:

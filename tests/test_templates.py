@@ -136,7 +136,7 @@ def test_a_notebook_written_by_percent_sinch_new_runs_clean_under_nbclient(
         monkeypatch.setenv("FORWARD_NUMBER", "+15557654321")
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(
-        nbformat.v4.new_code_cell(CHECKS[name] + 'assert sn.last_error() is None\nprint("checks passed")')
+        nbformat.v4.new_code_cell(CHECKS[name] + 'assert not sn.last_error()\nprint("checks passed")')
     )
     resources = {"metadata": {"path": str(tmp_path)}}
     NotebookClient(notebook, timeout=120, kernel_name="python3", resources=resources).execute()
