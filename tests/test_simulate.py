@@ -290,3 +290,13 @@ def test_r15_a_network_caller_never_gets_the_error_text(session: Session, url: s
     session.registry.register("ice", lambda c, e: 1 / 0, "test")
     response = httpx.post(f"{url}/", json={"event": "ice", "callid": "x", "cli": "+1", "to": {"endpoint": "+2"}})
     assert "x-sinch-nb-error" not in response.headers and "ZeroDivision" not in response.text
+
+
+def test_r11_collected_digits_that_match_an_option_pick_it(session: Session, url: str) -> None:
+    extension = svaml.menu("main").prompt("Dial an extension").max_digits(3).option("12", "return(sales)")
+    answer_ice(session, svaml.ice().run_menu(extension))
+    results: list[dict[str, Any]] = []
+    session.registry.register("pie", lambda c, e: results.append(dict(e.menu_result.raw)) or svaml.pie().hangup(), "t")
+    dial(url, "+1555", "+1666", press=["12#"])
+    dial(url, "+1555", "+1666", press=["123"])
+    assert [(r["type"], r["value"]) for r in results] == [("return", "sales"), ("sequence", "123")]

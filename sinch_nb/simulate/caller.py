@@ -258,10 +258,8 @@ class Call:
         note = f" ({cut} cut: maxDigits {menu.max_digits})" if cut else ""
         self._say("pie", "caller", "press", f"{keys}{note}")
         menu.digits += taken
-        if menu.digits in menu.options:
-            return self._choose(menu.digits)
         if "#" in keys or len(menu.digits) >= menu.max_digits:
-            return self._send_pie(menu.result("sequence", menu.digits))  # R11
+            return self._collected()
         return self._changed()  # more keys may come; silence ends the input (``wait``)
 
     def wait(self) -> Call:
@@ -269,7 +267,7 @@ class Call:
         if self.state == "menu" and self.menu is not None:
             self.clock += self.menu.timeout
             if self.menu.digits:  # R11: the timeout ends a sequence the caller began
-                return self._send_pie(self.menu.result("sequence", self.menu.digits))
+                return self._collected()
             self._say("pie", "caller", "silence", f"no key for {self.menu.timeout:g} s")
             return self._failed("timeout", "")
         return self._changed()
@@ -302,6 +300,14 @@ class Call:
             menu.current, menu.failed, menu.digits = menu.menus[target[5:-1]], 0, ""
             return self._prompt(str(menu.current.get("mainPrompt") or ""))
         return self._send_pie(menu.result("return", target[7:-1]))
+
+    def _collected(self) -> Call:
+        """The digits are in (``#``, ``maxDigits`` or the timeout): an option's ``dtmf`` picks it, else a sequence."""
+        menu = self.menu
+        assert menu is not None
+        if menu.digits in menu.options:
+            return self._choose(menu.digits)
+        return self._send_pie(menu.result("sequence", menu.digits))  # R11
 
     def _failed(self, kind: str, value: str) -> Call:
         """No usable input to a prompt: play it again (``repeatPrompt`` if set), or, past the repeats, the PIE."""
