@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any
 from .session import get_session
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .notebook.dialpad import Dialpad
     from .simulate.explorer import Exploration
-    from .simulate.frames import TranscriptFrame
+    from .simulate.frames import ConversationFrame, TranscriptFrame
     from .simulate.model import Callee, PlatformModel
     from .simulate.transport import Transport
 
-__all__ = ["dial", "dialpad", "explore", "simulation", "text"]
+__all__ = ["conversations", "dial", "dialpad", "explore", "simulation", "text"]
 
 
 def dial(
@@ -60,28 +62,70 @@ def simulation(**changes: Any) -> PlatformModel:
     return session.simulation
 
 
-def text(message: str, from_: str = "+15551234567", channel: str = "SMS") -> dict[str, Any]:
-    """A simulated contact sends ``message``: a MESSAGE_INBOUND webhook through the runtime; returns its record."""
+def text(
+    message: str | None = None,
+    from_: str = "+15551234567",
+    channel: str = "SMS",
+    *,
+    media: str | None = None,
+    choice: str | None = None,
+    app_id: str = "sinch-nb-app",
+    timeout: float = 30.0,
+) -> ConversationFrame:
+    """A simulated contact writes: MESSAGE_INBOUND to the webhook, then everything it set off, as a DataFrame.
+
+    The rows, in order: the contact's message, each message the app sent (through
+    ``context.conversation``, which on simulated traffic reaches the simulated platform), and the
+    delivery events Sinch reports for each (QUEUED_ON_CHANNEL, DELIVERED, READ where the channel
+    reports it, FAILED with its reason). ``media=URL`` sends a media message, ``choice=`` taps a
+    choice (its postback data). ``channel``: SMS, WHATSAPP, RCS or MESSENGER.
+    """
     import httpx
 
-    from .simulate.caller import http_transport
+    from .simulate.channels import CHANNELS
+    from .simulate.conversation import exchange_rows
+    from .simulate.frames import ConversationFrame
     from .simulate.messages import inbound_message, send
+    from .simulate.transport import http_transport
 
+    if channel.upper() not in CHANNELS:
+        raise ValueError(f"channel={channel!r}: the simulated platform knows {', '.join(CHANNELS)}")
     session = get_session()
     server = session.running()
+    platform = session.app.platform
+    contact = platform.wrote(channel, from_)
+    journal = session.journal
+    mark = journal.last_id()
+    payload = inbound_message(
+        message,
+        from_,
+        channel,
+        app_id,
+        media=media,
+        choice=choice,
+        contact_id=contact.contact_id,
+        conversation_id=contact.conversation_id,
+    )
     secret = session.settings.conversation_secret
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        message_body = inbound_message(message, from_, channel)
-        options = session.simulator_options()
+    options = session.simulator_options()
+    with httpx.Client(base_url=server.url, timeout=timeout) as client:
+        transport = http_transport(client)
         send(
-            http_transport(client),
-            message_body,
-            secret.reveal() if secret else None,
-            marker=options["marker"],
-            source=options["source"],
+            transport, payload, secret.reveal() if secret else None, marker=options["marker"], source=options["source"]
         )
-    session.journal.flush()
-    return session.journal.recent[-1].as_dict()
+    platform.wait_quiet(timeout)
+    rows = list(journal.rows("WHERE id > ? AND kind IN ('conversation', 'outbound')", (mark,)))
+    frame = ConversationFrame.of(exchange_rows(rows))
+    frame.attrs.update(record_id=rows[0]["id"] if rows else None, contact=from_, channel=channel.upper())
+    return frame
+
+
+def conversations(*, history: bool = False) -> pd.DataFrame:
+    """One row per contact and channel of this kernel session (``history=True``: every session)."""
+    from .simulate.conversation import conversations_frame
+
+    session = get_session()
+    return conversations_frame(session.journal, None if history else session.journal.session)
 
 
 def explore(

@@ -108,6 +108,31 @@ class KernelSession(Session):
 
     # Lifecycle -----------------------------------------------------------------
 
+    def start(self, port: int | None = None, host: str = "127.0.0.1") -> Server:
+        """Serve the handlers (``runtime.session.Session.start``), with the simulated platform's APIs beside them."""
+        server = super().start(port=port, host=host)
+        self._simulated_platform(server)
+        return server
+
+    def _simulated_platform(self, server: Server) -> None:
+        """Mount the simulated Conversation, SMS and Calling APIs and the clients simulated requests get."""
+        from .platform.clients import simulated_clients
+        from .simulate.local_platform import PREFIX, LocalPlatform
+
+        app = self.app
+        platform = app.platform
+        if not isinstance(platform, LocalPlatform) or platform.journal is not self.journal:
+            platform = app.platform = LocalPlatform(self.journal, lambda: self.running().url, app.marker)
+
+        def webhook_secret() -> str | None:
+            secret = self.settings.conversation_secret
+            return secret.reveal() if secret is not None else None
+
+        platform.webhook_secret = webhook_secret
+        app.simulated_clients = simulated_clients(
+            server.url + PREFIX, platform.key_id, platform.key_secret, platform.voice_secret
+        )
+
     def running(self) -> Server:
         """The running runtime; started on a free port if it is not running, and said so."""
         server = self.server

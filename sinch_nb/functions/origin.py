@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "ERROR_HEADER",
     "OUTCOME_HEADER",
+    "PLATFORM_PREFIX",
     "REPLAY_HEADER",
     "SANDBOX_HEADER",
     "SIMULATED_HEADER",
@@ -24,6 +25,8 @@ __all__ = [
 
 SIMULATED_HEADER = "x-sinch-nb-simulated"
 REPLAY_HEADER = "x-sinch-nb-replay-of"
+#: Where the simulated platform's own Sinch APIs live on the runtime's port (loopback only).
+PLATFORM_PREFIX = "/sinch-nb/platform"
 #: On a simulated request: the explorer's path, whose handlers get a sandboxed context.
 SANDBOX_HEADER = "x-sinch-nb-sandbox"
 #: On the answer to a marked request only: how the runtime answered, so the simulator can say it.

@@ -94,6 +94,8 @@ def reserved(path: str) -> str | None:
         return f"paths ending in /{path.rsplit('/', 1)[-1]} carry Voice callbacks"
     if path.startswith("/webhook/"):
         return "/webhook/... paths carry Sinch's webhooks"
+    if path.startswith("/sinch-nb/"):
+        return "/sinch-nb/... paths are the simulated platform's own"
     return None
 
 

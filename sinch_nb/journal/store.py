@@ -370,6 +370,12 @@ class Journal:
             for row in db.execute(f"SELECT * FROM callbacks {where} ORDER BY id", params):
                 yield dict(row)
 
+    def last_id(self) -> int:
+        """The highest committed record id (0 for none): rows after it are the ones to come."""
+        self.flush()
+        with closing(self.connect()) as db:
+            return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM callbacks").fetchone()[0])
+
     def get(self, record_id: int) -> dict[str, Any] | None:
         """One record by id: from memory when recent, else from the file."""
         for row in reversed(self.recent):

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..contract.secret import Secret
 from . import hosts
 from .credentials import Credentials, Lookup
 from .voice_calls import VoiceClient
 
-__all__ = ["Clients", "build_clients"]
+__all__ = ["Clients", "build_clients", "simulated_clients"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,22 @@ def build_clients(credentials: Credentials, lookup: Lookup) -> Clients:
         sms=sdk.sms if sdk is not None and credentials.sms_service_plan_id else None,
         numbers=sdk.numbers if sdk is not None and enable_numbers else None,
     )
+
+
+def simulated_clients(base_url: str, key_id: str, key_secret: str, application_secret: str) -> Clients:
+    """The clients a simulated request's handler gets: the same classes, every host the simulated platform's.
+
+    ``base_url`` is the runtime's ``PLATFORM_PREFIX``; the credentials are the simulated platform's
+    own, made per process, so nothing reaches Sinch and nothing else gets in.
+    """
+    from sinch import SinchClient
+
+    client = SinchClient(project_id="sinch-nb-simulator", key_id=key_id, key_secret=key_secret)
+    configuration = client.configuration
+    configuration.auth_origin = base_url
+    configuration.conversation_domain = base_url
+    configuration.conversation_region = "us"
+    configuration.sms_domain = base_url
+    configuration.sms_region = "us"
+    voice = VoiceClient(base_url, "sinch-nb-simulator", Secret(application_secret))
+    return Clients(voice=voice, conversation=client.conversation, sms=client.sms, numbers=None)

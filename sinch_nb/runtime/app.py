@@ -26,7 +26,7 @@ from ..functions.context import FunctionConfig
 from ..functions.errors import MethodNotAllowedError, RouteNotFoundError
 from ..functions.events import ConversationEvent, VoiceEvent
 from ..functions.http import HttpRequest
-from ..functions.origin import REPLAY_HEADER, SANDBOX_HEADER, SIMULATED_HEADER
+from ..functions.origin import PLATFORM_PREFIX, REPLAY_HEADER, SANDBOX_HEADER, SIMULATED_HEADER
 from ..journal import Journal
 from ..journal.record import Record
 from . import replies
@@ -46,6 +46,8 @@ __all__ = ["DEFAULT_FALLBACK", "CallbackApp", "ErrorReport", "InProcessResponse"
 
 #: The explorer's sandbox a request belongs to (set per request; each request runs in its own task).
 _SANDBOX: ContextVar[str | None] = ContextVar("sinch_nb_sandbox", default=None)
+#: Whether the request is simulated: its handler's clients then reach the simulated platform.
+_SIMULATED: ContextVar[bool] = ContextVar("sinch_nb_simulated", default=False)
 
 
 def _begin(incoming: Incoming, marker: str) -> Record:
@@ -90,12 +92,20 @@ class CallbackApp:
         self.last_error: ErrorReport | None = None
         #: The pre-wired Sinch clients handlers get on their context (set by ``sn.start``).
         self.clients: Any = None
+        #: The clients a simulated request's handler gets: the simulated platform's (``simulate/local_platform.py``).
+        self.simulated_clients: Any = None
+        #: The simulated platform's APIs, served at ``PLATFORM_PREFIX`` to loopback requests (an ASGI app).
+        self.platform: Any = None
         #: The explorer's paths in progress, by call id (``runtime/sandbox.py``).
         self.sandboxes: dict[str, Sandbox] = {}
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            response, _ = await self._answer(Incoming.from_scope(scope, receive))
+            incoming = Incoming.from_scope(scope, receive)
+            if self.platform is not None and incoming.local and incoming.path.startswith(PLATFORM_PREFIX + "/"):
+                await self.platform(scope, receive, send)  # the simulated platform's own APIs
+                return
+            response, _ = await self._answer(incoming)
             await response(scope, receive, send)
         elif scope["type"] == "websocket":  # not served (yet): refuse cleanly
             await send({"type": "websocket.close", "code": 1008})
@@ -112,6 +122,7 @@ class CallbackApp:
         started = time.perf_counter()
         record = _begin(incoming, self.marker)
         _SANDBOX.set(incoming.headers.get(SANDBOX_HEADER) if record.simulated else None)  # this request's task only
+        _SIMULATED.set(bool(record.simulated))
         handler: Handler | None = None
         try:
             body = await read_body(incoming, self.settings.max_body)
@@ -294,7 +305,7 @@ class CallbackApp:
                 sms=sandbox.client("sms"),
                 numbers=sandbox.client("numbers"),
             )
-        live = self.clients
+        live = self.simulated_clients if _SIMULATED.get() and self.simulated_clients is not None else self.clients
         return DevContext(
             self.cache,
             storage,

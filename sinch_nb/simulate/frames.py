@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from ..journal.frames import JournalFrame
 from .diagrams import Diagram, timeline_chart
 
-__all__ = ["TranscriptFrame"]
+__all__ = ["ConversationFrame", "TranscriptFrame"]
 
 
 class TranscriptFrame(JournalFrame):
@@ -31,3 +31,28 @@ class TranscriptFrame(JournalFrame):
         """The call as a sequence diagram: caller, Sinch, app and callee, each step at its second."""
         steps = [SimpleNamespace(**{str(k): v for k, v in row.items()}) for row in self.to_dict("records")]
         return Diagram(timeline_chart(steps), repr(self))
+
+
+class ConversationFrame(JournalFrame):
+    """One messaging exchange: time, who (contact, app, sinch), channel, kind, text, status, note."""
+
+    @property
+    def _constructor(self) -> type[ConversationFrame]:
+        return ConversationFrame
+
+    @classmethod
+    def of(cls, lines: list[dict[str, object]]) -> ConversationFrame:
+        """The frame of conversation lines (``simulate.conversation.exchange_rows``)."""
+        import pandas as pd
+
+        from .conversation import COLUMNS
+
+        frame = pd.DataFrame(lines, columns=COLUMNS)
+        frame["time"] = pd.to_datetime(frame["time"], unit="s", utc=True)
+        return cls(frame)
+
+    @property
+    def record_id(self) -> int | None:
+        """The journal id of the contact's message (``sn.callback(id)`` for its logs)."""
+        value = self.attrs.get("record_id")
+        return int(value) if value is not None else None

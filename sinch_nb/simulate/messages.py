@@ -14,21 +14,37 @@ from .caller import Transport
 __all__ = ["inbound_message"]
 
 
-def inbound_message(text: str, identity: str, channel: str = "SMS", app_id: str = "sinch-nb-app") -> dict[str, Any]:
-    """The MESSAGE_INBOUND payload a contact's text produces."""
+def inbound_message(
+    text: str | None,
+    identity: str,
+    channel: str = "SMS",
+    app_id: str = "sinch-nb-app",
+    *,
+    media: str | None = None,
+    choice: str | None = None,
+    contact_id: str | None = None,
+    conversation_id: str | None = None,
+) -> dict[str, Any]:
+    """The MESSAGE_INBOUND payload a contact's message produces: text, a media URL, or a tapped choice."""
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    if media is not None:
+        contact_message: dict[str, Any] = {"media_message": {"url": media}}
+    elif choice is not None:
+        contact_message = {"choice_response_message": {"message_id": _ulid(), "postback_data": choice}}
+    else:
+        contact_message = {"text_message": {"text": text or ""}}
     return {
         "app_id": app_id,
         "accepted_time": now,
         "event_time": now,
         "project_id": "sinch-nb-simulator",
         "message": {
-            "id": uuid.uuid4().hex.upper()[:26],
+            "id": _ulid(),
             "direction": "TO_APP",
-            "contact_message": {"text_message": {"text": text}},
-            "channel_identity": {"channel": channel, "identity": identity, "app_id": app_id},
-            "conversation_id": uuid.uuid4().hex.upper()[:26],
-            "contact_id": uuid.uuid4().hex.upper()[:26],
+            "contact_message": contact_message,
+            "channel_identity": {"channel": channel.upper(), "identity": identity, "app_id": app_id},
+            "conversation_id": conversation_id or _ulid(),
+            "contact_id": contact_id or _ulid(),
             "metadata": "",
             "accept_time": now,
             "processing_mode": "CONVERSATION",
@@ -36,6 +52,10 @@ def inbound_message(text: str, identity: str, channel: str = "SMS", app_id: str 
         "message_metadata": "",
         "correlation_id": "",
     }
+
+
+def _ulid() -> str:
+    return uuid.uuid4().hex.upper()[:26]
 
 
 def send(
