@@ -169,7 +169,7 @@ class LocalPlatform:
                 f"sinch_nb: {MAX_REPLIES} app messages already answered this contact's last message; a handler "
                 "that replies to its own delivery reports loops: check event.trigger == 'MESSAGE_INBOUND'"
             )
-            return self._refused(raw, why, status=429, code="RESOURCE_EXHAUSTED", contact=contact)
+            return self._refused(raw, why, code="FAILED_PRECONDITION", contact=contact)  # not 429: SDKs retry those
         hours = None if contact.last_inbound is None else (time.time() - contact.last_inbound) / 3600
         verdict = judge(channel, body["message"], hours)
         if verdict.kind == "?":  # C1: malformed, refused before it is queued
