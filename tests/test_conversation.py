@@ -1,4 +1,4 @@
-"""The simulated conversation (issue 13): the official SDK's clients against the local platform, rule by rule (C1–C8)."""
+"""The simulated conversation (issue 13): the official SDK clients against the local platform, rule by rule (C1–C8)."""
 
 from __future__ import annotations
 
@@ -37,11 +37,16 @@ def test_c1_the_sdk_client_reaches_the_local_platform_on_simulated_traffic(sn: A
     replying(sn, text_reply)
     exchange = sn.text("Are you open on Saturday?", from_="+15551234567")
     assert exchange["who"].tolist() == ["contact", "app", "sinch", "sinch"]
-    assert exchange["text"].tolist()[:2] == ["Are you open on Saturday?", "Thanks! You wrote: Are you open on Saturday?"]
+    assert exchange["text"].tolist()[:2] == [
+        "Are you open on Saturday?",
+        "Thanks! You wrote: Are you open on Saturday?",
+    ]
     sent = sn.callbacks(kind="outbound", bodies=True).iloc[0]
     body = json.loads(sent["request_body"])  # the request the official SDK built
     assert body["app_id"] == "sim-app" and body["message"] == {"text_message": {"text": exchange["text"][1]}}
-    assert body["recipient"] == {"identified_by": {"channel_identities": [{"channel": "SMS", "identity": "+15551234567"}]}}
+    assert body["recipient"] == {
+        "identified_by": {"channel_identities": [{"channel": "SMS", "identity": "+15551234567"}]}
+    }
     assert sent["path"] == "/sinch-nb/platform/v1/projects/sinch-nb-simulator/messages:send"
     assert not sn.last_error()
 
@@ -93,8 +98,10 @@ def test_c3_deliveries_are_signed_when_the_webhook_secret_is_known(sn: Any) -> N
 
 def test_c4_whatsapp_free_form_outside_the_window_fails_and_a_template_goes_through(sn: Any) -> None:
     def proactive(context: Any, event: Any) -> None:  # writes to someone who never wrote
-        for message in ({"text_message": {"text": "Your order shipped"}}, {"template_message": {"omni_template": {
-            "template_id": "order_update", "version": "1"}}}):
+        for message in (
+            {"text_message": {"text": "Your order shipped"}},
+            {"template_message": {"omni_template": {"template_id": "order_update", "version": "1"}}},
+        ):
             context.conversation.messages.send(
                 app_id="sim-app",
                 message=message,
@@ -105,7 +112,9 @@ def test_c4_whatsapp_free_form_outside_the_window_fails_and_a_template_goes_thro
     exchange = sn.text("ship it", from_="+15551234567")
     other = exchange[exchange["contact"] == "+15550009999"]
     failed = other[other["status"] == "FAILED"]
-    assert len(failed) == 1 and failed["note"].iloc[0].startswith("OUTSIDE_ALLOWED_SENDING_WINDOW: The underlying channel")
+    assert len(failed) == 1 and failed["note"].iloc[0].startswith(
+        "OUTSIDE_ALLOWED_SENDING_WINDOW: The underlying channel"
+    )
     assert "READ" in other["status"].tolist()  # the template was delivered and read
     replying(sn, text_reply)
     answered = sn.text("hi", from_="+15550009999", channel="WHATSAPP")  # the contact writes: the window opens
@@ -117,8 +126,12 @@ def test_c5_sms_parts_gsm7_and_ucs2(sn: Any) -> None:
     assert sms_segments("€" * 80) == (1, "GSM-7") and sms_segments("€" * 81) == (2, "GSM-7")  # extension: 2 each
     assert sms_segments("é" * 160) == (1, "GSM-7") and sms_segments("ł" * 70) == (1, "UCS-2")
     assert sms_segments("ł" * 71) == (2, "UCS-2") and sms_segments("😀" * 35) == (1, "UCS-2")
-    replying(sn, lambda c, e: c.conversation.messages.send_text_message(
-        app_id="a", text="Zażółć " * 20, recipient_identities=[{"channel": "SMS", "identity": e.identity}]))
+    replying(
+        sn,
+        lambda c, e: c.conversation.messages.send_text_message(
+            app_id="a", text="Zażółć " * 20, recipient_identities=[{"channel": "SMS", "identity": e.identity}]
+        ),
+    )
     exchange = sn.text("long please")
     assert exchange[exchange["who"] == "app"]["note"].iloc[0] == "3 SMS parts, UCS-2"
 
@@ -127,9 +140,15 @@ def test_c2_types_a_channel_lacks_are_transcoded_or_refused(sn: Any) -> None:
     def choices(context: Any, event: Any) -> None:
         context.conversation.messages.send(
             app_id="a",
-            message={"choice_message": {"text_message": {"text": "Pick"}, "choices": [
-                {"text_message": {"text": "Pizza"}, "postback_data": "pizza"},
-                {"text_message": {"text": "Pasta"}, "postback_data": "pasta"}]}},
+            message={
+                "choice_message": {
+                    "text_message": {"text": "Pick"},
+                    "choices": [
+                        {"text_message": {"text": "Pizza"}, "postback_data": "pizza"},
+                        {"text_message": {"text": "Pasta"}, "postback_data": "pasta"},
+                    ],
+                }
+            },
             recipient_identities=[{"channel": event.channel, "identity": event.identity}],
         )
         context.conversation.messages.send(
@@ -153,7 +172,8 @@ def test_c8_a_handler_that_replies_to_its_own_deliveries_is_stopped(sn: Any) -> 
     @sn.conversation
     def loop(context: Any, event: Any) -> None:  # no trigger check: every delivery report draws a reply
         context.conversation.messages.send_text_message(
-            app_id="a", text="again", recipient_identities=[{"channel": "SMS", "identity": "+15551234567"}])
+            app_id="a", text="again", recipient_identities=[{"channel": "SMS", "identity": "+15551234567"}]
+        )
 
     sn.text("hi", from_="+15551234567")
     sent = sn.callbacks(kind="outbound")
@@ -176,7 +196,8 @@ def test_real_traffic_never_reaches_the_local_platform_and_the_network_cannot_ei
     response = httpx.post(f"{server.url}/webhook/conversation", json=inbound)  # real traffic: no credentials here
     assert response.status_code == 200 and seen == [False]
     forwarded = httpx.post(
-        f"{server.url}/sinch-nb/platform/oauth2/token", headers={"x-forwarded-for": "203.0.113.9"},
+        f"{server.url}/sinch-nb/platform/oauth2/token",
+        headers={"x-forwarded-for": "203.0.113.9"},
         data={"grant_type": "client_credentials"},
     )
     assert forwarded.status_code == 404  # through a tunnel the platform's routes do not exist

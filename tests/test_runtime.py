@@ -344,8 +344,9 @@ def test_callbacks_are_answered_while_the_main_thread_is_busy(session: Session, 
 def test_a_simulated_text_reaches_the_conversation_handler(sn: Any) -> None:
     texts: list[str | None] = []
     sn.conversation(lambda context, event: texts.append(event.text))
-    record = sn.text("Are you open?", from_="+15550001111", channel="WHATSAPP")
+    exchange = sn.text("Are you open?", from_="+15550001111", channel="WHATSAPP")
     assert texts == ["Are you open?"]
+    record = sn.callback(exchange.record_id)
     assert (record["trigger"], record["cli"], record["destination"], record["status"]) == (
         "MESSAGE_INBOUND",
         "+15550001111",

@@ -31,8 +31,9 @@ assert sn.calls()["result"].astype(str).tolist() == ["ANSWERED", "ANSWERED"]
 """,
     "sms-responder": """
 frame = sn.callbacks(kind="conversation")
-assert frame["trigger"].astype(str).tolist() == ["MESSAGE_INBOUND"] * 2, frame
+assert frame["trigger"].astype(str).tolist() == ["MESSAGE_INBOUND", "MESSAGE_DELIVERY", "MESSAGE_DELIVERY"] * 2, frame
 assert (frame["status"] == 200).all() and (frame["outcome"] == "ok").all(), frame
+assert sn.callbacks(kind="outbound")["outcome"].astype(str).tolist() == ["accepted"] * 2
 """,
     "call-forwarding": """
 frame = sn.callbacks()
@@ -50,9 +51,9 @@ SHOWN = {
         "MANAGERHANGUP, ANSWERED",
     ],
     "sms-responder": [
-        "'What are your opening hours?' -> reply to +15551234567 on SMS, not sent (no Conversation credentials):"
-        " We are open from 9 to 5, Monday to Friday.",
-        "'hello' -> reply to +15551234567 on SMS, not sent (no Conversation credentials): Thanks for your message!",
+        "contact: What are your opening hours?\napp: We are open from 9 to 5, Monday to Friday.\n"
+        "sinch: QUEUED_ON_CHANNEL\nsinch: DELIVERED",
+        "contact: hello\napp: Thanks for your message!",
     ],
     "call-forwarding": [
         "calls are forwarded to +15557654321",  # FORWARD_NUMBER from the environment, not the default
