@@ -1,4 +1,4 @@
-"""The simulated platform from Python: ``sn.dial()``, ``text()``, ``explore()`` and the ``dialpad()``.
+"""The simulated platform from Python: ``sn.dial()``, ``text()``, ``explore()``, the ``dialpad()``, ``callouts()``.
 
 Each drives the runtime (started if needed) the way Sinch would, signed with the
 runtime's own Voice App key and secret when it has them.
@@ -18,9 +18,10 @@ if TYPE_CHECKING:
     from .simulate.explorer import Exploration
     from .simulate.frames import ConversationFrame, TranscriptFrame
     from .simulate.model import Callee, PlatformModel
+    from .simulate.outbound import Callout
     from .simulate.transport import Transport
 
-__all__ = ["conversations", "dial", "dialpad", "explore", "simulation", "text"]
+__all__ = ["callout", "callouts", "conversations", "dial", "dialpad", "explore", "simulation", "text"]
 
 
 def dial(
@@ -126,6 +127,58 @@ def conversations(*, history: bool = False) -> pd.DataFrame:
 
     session = get_session()
     return conversations_frame(session.journal, None if history else session.journal.session)
+
+
+def callouts(*, timeout: float = 30.0) -> pd.DataFrame:
+    """The callouts the app placed on simulated traffic (``context.voice.tts_callout(...)``…), oldest first.
+
+    One row per callout (the platform keeps the last 50): when, the method, whom it called, how
+    the call ended and how many steps its transcript has. Calls still in progress are waited for
+    (up to ``timeout`` seconds). ``sn.callout(call_id)`` is one call's transcript.
+    """
+    import pandas as pd
+
+    from .journal.frames import JournalFrame
+
+    placed = _placed(timeout)
+    columns = ["placed", "method", "to", "outcome", "steps", "done"]
+    rows = [
+        {"call_id": c.call_id, "placed": c.placed, "method": c.method, "to": c.to}
+        | {"outcome": c.transcript.outcome, "steps": len(c.transcript.steps), "done": c.done}
+        for c in placed
+    ]
+    frame = pd.DataFrame(rows, columns=["call_id", *columns]).set_index("call_id")
+    frame["placed"] = pd.to_datetime(frame["placed"], unit="s", utc=True)
+    return JournalFrame(frame)
+
+
+def callout(call_id: str | None = None, *, timeout: float = 30.0) -> TranscriptFrame:
+    """The transcript of a simulated callout's call (the last one placed, or ``call_id``'s), once it is over.
+
+    Like ``sn.dial``'s: what Sinch played, what the callee pressed, each callback and its answer;
+    ``.timeline()`` draws it. The callee is ``sn.simulation(callout_callee=..., callout_press=[...])``.
+    """
+    from .functions.errors import CallbackNotFoundError
+
+    placed = _placed(timeout)
+    found = [c for c in placed if call_id in (None, c.call_id)]
+    if not found:
+        raise CallbackNotFoundError(
+            f"no simulated callout {call_id or 'yet'}: the app places one with context.voice on simulated "
+            "traffic (sn.text, sn.dial); sn.callouts() lists them"
+        )
+    frame = found[-1].transcript.to_frame()
+    frame.attrs["method"] = found[-1].method
+    return frame
+
+
+def _placed(timeout: float) -> list[Callout]:
+    """The simulated platform's callouts, after the calls in flight finish."""
+    platform = getattr(get_session().app, "platform", None)
+    if platform is None or not hasattr(platform, "callouts"):
+        return []
+    platform.wait_quiet(timeout)
+    return list(platform.callouts)
 
 
 def explore(

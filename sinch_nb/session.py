@@ -129,6 +129,8 @@ class KernelSession(Session):
             return secret.reveal() if secret is not None else None
 
         platform.webhook_secret = webhook_secret
+        platform.callback_options = self.simulator_options  # a callout's callbacks: signed as dial's are
+        platform.model = lambda: self.simulation
         app.simulated_clients = simulated_clients(
             server.url + PREFIX, platform.key_id, platform.key_secret, platform.voice_secret
         )

@@ -137,6 +137,8 @@ class Call:
         sandbox: bool = False,
         max_callbacks: int | None = None,
         on_change: Callable[[Call], None] | None = None,
+        call_id: str | None = None,
+        person: str = "caller",
     ) -> None:
         if callee not in CALLEES:
             raise ValueError(f"callee={callee!r}: use one of {', '.join(CALLEES)}")
@@ -146,7 +148,7 @@ class Call:
         self.application_key, self.secret = application_key, application_secret
         #: The runtime's marker (``simulator_options``): its journal then shows these callbacks as simulated.
         self.marker, self.source, self.sandbox = marker, source, sandbox
-        self.transcript = CallTranscript(call_id=str(uuid.uuid4()))
+        self.transcript = CallTranscript(call_id=call_id or str(uuid.uuid4()))
         self.common = {"callid": self.transcript.call_id, "version": 1, "custom": custom}
         self.common["applicationKey"] = application_key
         self.state = "idle"
@@ -158,6 +160,14 @@ class Call:
         self.suppressed = False
         self.budget = max_callbacks if max_callbacks is not None else self.model.max_callbacks
         self.on_change = on_change
+        #: Who presses keys and hangs up: the ``caller`` of an incoming call, the ``callee`` of a callout (R17).
+        self.person = person
+        #: A callout's inline SVAML by callback kind: its answer without a callback (R18).
+        self.inline: dict[str, dict[str, Any]] = {}
+        #: A callout's callback URLs by kind, as paths on the runtime (R18); else R1's path.
+        self.paths: dict[str, str] = {}
+        #: Callbacks a callout turned off (``enableDice`` false…), with why (R17).
+        self.muted: dict[str, str] = {}
 
     @property
     def answered(self) -> bool:
@@ -178,9 +188,12 @@ class Call:
     def _post(self, kind: str, **fields: Any) -> dict[str, Any] | None:
         """Send one callback (R1, R2); its answer as Sinch reads it, or None when Sinch cannot use it (R12)."""
         self.budget -= 1
+        if kind in self.inline:  # R18: the callout's own SVAML answers, no callback is sent
+            self._say(kind, "sinch", "inline", f"the callout's inline {kind.upper()} SVAML answers (no callback)")
+            return self._usable(kind, Reply(200, json.dumps(self.inline[kind]).encode()))
         payload = {"event": kind, **self.common, "timestamp": self._timestamp(), **fields}
         body = json.dumps(payload).encode()
-        path = f"/{kind}" if self.model.per_event_paths else self.model.callback_path
+        path = self.paths.get(kind) or (f"/{kind}" if self.model.per_event_paths else self.model.callback_path)
         headers = {"content-type": "application/json", **simulated(self.marker, self.source)}
         if self.sandbox:
             headers[SANDBOX_HEADER] = self.transcript.call_id
@@ -244,19 +257,20 @@ class Call:
         if keys == HANGUP:
             return self.hang_up()
         if self.state != "menu" or self.menu is None:
-            self._say("pie", "caller", "press", f"{keys} (nothing is listening)")
+            self._say("pie", self.person, "press", f"{keys} (nothing is listening)")
             return self._changed()
         menu = self.menu
         self.clock += self.model.key_seconds * len(keys)
         if not menu.collects:  # R10: one key picks an option; the rest of a run goes nowhere
             key, rest = keys[:1], keys[1:]
-            self._say("pie", "caller", "press", key if not rest else f"{key} ({rest} ignored: this menu takes one key)")
+            shown = key if not rest else f"{key} ({rest} ignored: this menu takes one key)"
+            self._say("pie", self.person, "press", shown)
             return self._choose(key)
         typed = keys.split("#", 1)[0]
         room = menu.max_digits - len(menu.digits)
         taken, cut = typed[:room], typed[room:]
         note = f" ({cut} cut: maxDigits {menu.max_digits})" if cut else ""
-        self._say("pie", "caller", "press", f"{keys}{note}")
+        self._say("pie", self.person, "press", f"{keys}{note}")
         menu.digits += taken
         if "#" in keys or len(menu.digits) >= menu.max_digits:
             return self._collected()
@@ -268,19 +282,21 @@ class Call:
             self.clock += self.menu.timeout
             if self.menu.digits:  # R11: the timeout ends a sequence the caller began
                 return self._collected()
-            self._say("pie", "caller", "silence", f"no key for {self.menu.timeout:g} s")
+            self._say("pie", self.person, "silence", f"no key for {self.menu.timeout:g} s")
             return self._failed("timeout", "")
         return self._changed()
 
     def hang_up(self) -> Call:
-        """The caller hangs up: a PIE ``hangup`` if a menu was listening (R9), then DiCE ``CALLERHANGUP``."""
+        """The caller hangs up: a PIE ``hangup`` if a menu was listening (R9), then DiCE ``CALLERHANGUP``
+        (``CALLEEHANGUP`` when the one on the line is a callout's callee, R17)."""
         if self.state in ("ended", "idle"):
             return self._changed()
-        self._say("pie" if self.state == "menu" else "ace", "caller", "hangup", "hangs up")
+        self._say("pie" if self.state == "menu" else "ace", self.person, "hangup", "hangs up")
         if self.state == "menu" and self.menu is not None:
             menu, self.menu = self.menu, None
-            self._post("pie", menuResult=menu.result("hangup", ""))  # the call is gone: its answer is not played
-        self._end("CALLERHANGUP")
+            if "pie" not in self.muted:
+                self._post("pie", menuResult=menu.result("hangup", ""))  # the call is gone: its answer is not played
+        self._end("CALLEEHANGUP" if self.person == "callee" else "CALLERHANGUP")
         return self._changed()
 
     @property
@@ -328,6 +344,10 @@ class Call:
     def _send_pie(self, result: dict[str, str]) -> Call:
         self.menu = None
         shown = result["value"] or "(nothing)"
+        if "pie" in self.muted:  # R17: a callout without enablePie: the menu's result goes nowhere, the call ends
+            self._say("pie", "sinch", "muted", f"no PIE ({result['type']}: {shown}): {self.muted['pie']}")
+            self._end("MANAGERHANGUP")
+            return self
         self._say("pie", "sinch", "pie", f"{result['type']}: {shown}")
         self._play("pie", self._post("pie", menuResult=result))
         return self
@@ -435,6 +455,8 @@ class Call:
         duration = round(self.clock - self.answered_at) if self.answered_at is not None else 0
         if self.suppressed:  # R7: suppressCallbacks suppresses the DiCE too
             self._say("dice", "sinch", "suppressed", f"no DiCE: suppressCallbacks ({reason}, {result})")
+        elif "dice" in self.muted:  # R17: a callout without enableDice
+            self._say("dice", "sinch", "muted", f"no DiCE: {self.muted['dice']} ({reason}, {result})")
         else:
             self._post(
                 "dice",

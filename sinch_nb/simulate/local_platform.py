@@ -5,8 +5,11 @@ For a simulated request the runtime hands the handler ``context.conversation`` a
 Calling API client, all pointed here (``PREFIX`` on the runtime's own port): the same code
 path as production. What the app sends is checked as Sinch checks it (``channels.py``),
 journaled (kind ``outbound``), and answered back as Sinch would: ``MESSAGE_DELIVERY`` events
-to the webhook, signed when the webhook secret is known. Only loopback requests with a token
-from this process's own credentials get in.
+to the webhook, signed when the webhook secret is known. A callout (``context.voice``'s
+``tts_callout``, ``custom_callout``, ``conference_callout``) places a simulated outbound call
+(``outbound.py``) whose callbacks reach the runtime as any simulated call's. Only loopback
+requests with a token (or, for the Calling API, a signature) from this process's own
+credentials get in.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,11 +34,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..contract.signing import sign_conversation_webhook
+from ..contract.signing import sign_conversation_webhook, verify_voice_callback
 from ..functions.origin import PLATFORM_PREFIX, simulated
 from ..journal import Journal
 from ..journal.record import Record
 from .channels import CHANNELS, judge
+from .model import PlatformModel
+from .outbound import Callout, place, problem
+from .transport import http_transport
 
 __all__ = ["PREFIX", "Contact", "LocalPlatform"]
 
@@ -44,6 +51,10 @@ APP_ID = "sinch-nb-app"
 WEBHOOK_PATH = "/webhook/conversation"
 #: C8 *choice*: app messages one contact message may draw before the simulator refuses (a reply loop).
 MAX_REPLIES = 10
+#: The Voice App simulated requests' ``context.voice`` signs with (its secret is ``LocalPlatform.voice_secret``).
+VOICE_KEY = "sinch-nb-simulator"
+#: How many callouts' transcripts the platform keeps (the oldest go first).
+KEEP_CALLOUTS = 50
 
 
 def _now() -> str:
@@ -80,6 +91,18 @@ class LocalPlatform:
         self.voice_secret = base64.b64encode(secrets.token_bytes(16)).decode()
         #: The webhook secret deliveries are signed with (the runtime's, when it has one).
         self.webhook_secret: Callable[[], str | None] = lambda: None
+        #: How a callout's callbacks reach the runtime: the key and secret they are signed with (the runtime's
+        #: own, so a runtime that checks signatures accepts them), the marker, the source (``simulator_options``).
+        self.callback_options: Callable[[], dict[str, Any]] = lambda: {
+            "application_key": VOICE_KEY,
+            "application_secret": None,
+            "marker": self.marker,
+        }
+        #: The simulated platform's rules (the session's ``sn.simulation()``).
+        self.model: Callable[[], PlatformModel] = PlatformModel
+        #: The last callouts placed, oldest first: each with the transcript of its call (R17–R20).
+        self.callouts: deque[Callout] = deque(maxlen=KEEP_CALLOUTS)
+        self._callout_times: deque[float] = deque()
         self.contacts: dict[tuple[str, str], Contact] = {}
         self._tokens: set[str] = set()
         self._busy = 0
@@ -89,6 +112,7 @@ class LocalPlatform:
                 Route("/oauth2/token", self.token, methods=["POST"]),
                 Route("/v1/projects/{project}/messages:send", self.send_message, methods=["POST"]),
                 Route("/xms/v1/{project}/batches", self.send_batch, methods=["POST"]),
+                Route("/calling/v1/callouts", self.callout, methods=["POST"]),
             ]
         )
 
@@ -179,6 +203,57 @@ class LocalPlatform:
         self._started()
         asyncio.get_running_loop().create_task(self._deliver(body, contact, message_id, verdict))
         return JSONResponse({"message_id": message_id, "accepted_time": accepted})
+
+    # Calling API ------------------------------------------------------------
+
+    async def callout(self, request: Request) -> Response:
+        """``POST /calling/v1/callouts``: application-signed; ``{"callId"}`` at once, then the call (R17–R20)."""
+        raw = await request.body()
+        path = request.scope["path"]  # as Sinch sees it: the Calling API's own path, signed by the client
+        if not verify_voice_callback("POST", path, request.headers, raw, VOICE_KEY, self.voice_secret):
+            why = "the request is not signed by the simulated Voice App (Authorization: Application key:signature)"
+            return JSONResponse({"errorCode": 40100, "message": why}, status_code=401)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        refused = problem(body)
+        if refused is not None:
+            return JSONResponse({"errorCode": 40001, "message": refused}, status_code=400)
+        model, now = self.model(), time.monotonic()
+        while self._callout_times and now - self._callout_times[0] > model.callout_window_s:
+            self._callout_times.popleft()
+        if len(self._callout_times) >= model.callout_limit:  # R20
+            why = (
+                f"sinch_nb: {model.callout_limit} callouts in {model.callout_window_s:g} s already; a handler that "
+                "places a callout from its own callbacks loops (sn.simulation(callout_limit=...) moves the limit)"
+            )
+            return JSONResponse({"errorCode": 42900, "message": why}, status_code=429)
+        self._callout_times.append(now)
+        callout = Callout.of(uuid.uuid4().hex, body)
+        self.callouts.append(callout)
+        self._started()
+        threading.Thread(target=self._place, args=(callout,), name=f"callout {callout.call_id}", daemon=True).start()
+        return JSONResponse({"callId": callout.call_id})
+
+    def _place(self, callout: Callout) -> None:
+        """The callout's call, through the runtime (its callbacks are journaled as any simulated call's)."""
+        try:
+            with httpx.Client(base_url=self.runtime_url(), timeout=60) as client:
+                place(callout, http_transport(client), model=self.model(), **self.callback_options())
+        except httpx.HTTPError as error:  # the runtime stopped: the call goes nowhere, as it would on the platform
+            self._stopped(callout, f"the runtime stopped answering: {error}")
+        except Exception as error:  # a simulator fault must not pass unseen: it is the transcript's last row
+            self._stopped(callout, f"sinch_nb internal error: {error!r}")
+        finally:
+            callout.done = True
+            self._done()
+
+    @staticmethod
+    def _stopped(callout: Callout, why: str) -> None:
+        steps = callout.transcript.steps
+        callout.transcript.add(steps[-1].at if steps else 0.0, "callout", "sinch_nb", "error", why)
+        callout.transcript.outcome += " → stopped"
 
     # SMS API ----------------------------------------------------------------
 

@@ -53,6 +53,17 @@ class PlatformModel:
     callback_error_reason: str = "CALLBACKERROR"
     #: R13 *choice*: most callbacks one simulated call may make (a menu that loops on itself stops here).
     max_callbacks: int = 50
+    #: R17 *choice*: a callout's ``enableAce`` / ``enableDice`` / ``enablePie`` when the request leaves them out
+    #: (the API reference promises each callback only "if set to true" and gives no default; off).
+    callout_callbacks: bool = False
+    #: R17 *choice*: how a callout's simulated callee answers (R6's ``callee`` values) …
+    callout_callee: Callee = "answer"
+    #: … and the keys it presses, one per prompt (none: it stays silent, R9).
+    callout_press: tuple[str, ...] = ()
+    #: R20 *choice*: at most this many callouts in ``callout_window_s`` seconds; more get HTTP 429 (a handler that
+    #: calls out from its own callbacks would loop for ever).
+    callout_limit: int = 20
+    callout_window_s: float = 10.0
 
     def speech_seconds(self, text: str) -> float:
         """How long saying ``text`` takes on the simulated clock."""
