@@ -75,15 +75,19 @@ def test_tables_read_well_no_nan_short_ids_ms_and_fit_120_columns(sn: Any) -> No
 
 
 def test_a_client_without_credentials_names_the_variables_and_the_secrets_command(sn: Any) -> None:
+    import httpx
+    from conftest import payload
+
     seen: dict[str, Any] = {}
 
     def ice(context: Any, event: Any) -> Any:
         seen["truthy"] = bool(context.voice)
-        context.voice.callouts.tts("+15551234567", "hi")
+        context.voice.tts_callout("+15551234567", "hi")
         return svaml.ice().hangup()
 
     sn.ice(ice)
-    sn.dial("+15551234567", "+15559876543")
+    server = sn.start()
+    httpx.post(f"{server.url}/ice", json=payload("voice-ice"))  # real traffic: no credentials in this folder
     error = sn.last_error()
     assert seen["truthy"] is False
     assert "CredentialsError" in error.traceback and "NoneType" not in error.error
@@ -92,6 +96,8 @@ def test_a_client_without_credentials_names_the_variables_and_the_secrets_comman
 
     with pytest.raises(CredentialsError, match="PROJECT_ID_API_KEY"):
         MissingClient("conversation").messages  # noqa: B018
+    sn.dial("+15551234567", "+15559876543")  # simulated traffic: the simulated platform's client, no error
+    assert seen["truthy"] is True and "CredentialsError" in sn.last_error().traceback  # still the earlier one
 
 
 def test_last_error_with_nothing_failed_says_so(sn: Any) -> None:
