@@ -17,7 +17,7 @@ from ._deploy import deploy, export, logs, parity
 from ._handlers import ace, conversation, dice, handlers, http, ice, notify, pie
 from ._journal import callback, callbacks, calls, export_callbacks, load_callbacks
 from ._runtime import clients, configure, doctor, last_error, start, status, stop
-from ._simulation import conversations, dial, dialpad, explore, simulation, text
+from ._simulation import chatpad, conversations, dial, dialpad, explore, simulation, text
 from ._templates import new, templates
 from .functions import svaml
 from .functions.errors import (
@@ -80,6 +80,7 @@ __all__ = [
     "callback",
     "callbacks",
     "calls",
+    "chatpad",
     "clients",
     "configure",
     "conversation",
