@@ -17,7 +17,17 @@ from ._deploy import deploy, export, logs, parity
 from ._handlers import ace, conversation, dice, handlers, http, ice, notify, pie
 from ._journal import callback, callbacks, calls, export_callbacks, load_callbacks
 from ._runtime import clients, configure, doctor, last_error, start, status, stop
-from ._simulation import callout, callouts, conversations, dial, dialpad, explore, simulation, text
+from ._simulation import (
+    callout,
+    callouts,
+    chatpad,
+    conversations,
+    dial,
+    dialpad,
+    explore,
+    simulation,
+    text,
+)
 from ._templates import new, templates
 from .functions import svaml
 from .functions.errors import (
@@ -82,6 +92,7 @@ __all__ = [
     "callout",
     "callouts",
     "calls",
+    "chatpad",
     "clients",
     "configure",
     "conversation",

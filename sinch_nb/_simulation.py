@@ -1,4 +1,4 @@
-"""The simulated platform from Python: ``sn.dial()``, ``text()``, ``explore()``, the ``dialpad()``, ``callouts()``.
+"""The simulated platform from Python: ``sn.dial``, ``text``, ``explore``, ``dialpad``, ``chatpad``, ``callouts``.
 
 Each drives the runtime (started if needed) the way Sinch would, signed with the
 runtime's own Voice App key and secret when it has them.
@@ -14,6 +14,7 @@ from .session import get_session
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .notebook.chatpad import Chatpad
     from .notebook.dialpad import Dialpad
     from .simulate.explorer import Exploration
     from .simulate.frames import ConversationFrame, TranscriptFrame
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from .simulate.outbound import Callout
     from .simulate.transport import Transport
 
-__all__ = ["callout", "callouts", "conversations", "dial", "dialpad", "explore", "simulation", "text"]
+__all__ = ["callout", "callouts", "chatpad", "conversations", "dial", "dialpad", "explore", "simulation", "text"]
 
 
 def dial(
@@ -218,3 +219,20 @@ def dialpad(cli: str = "+15551234567", to: str = "+15559876543", timeout: float 
 
     options = {**session.simulator_options(), "model": session.simulation}
     return Dialpad(transport, cli=cli, to=to, call_options=options, timeout=timeout)
+
+
+def chatpad(contact: str | None = None, channel: str | None = None) -> Chatpad:
+    """A phone-like chat with the app: threads, bubbles, delivery ticks, choices as buttons; Send is ``sn.text``.
+
+    Opens on ``contact`` and ``channel`` (SMS, WHATSAPP, RCS, MESSENGER); without them on the
+    latest thread of this session, else ``+15551234567`` on SMS. Live from the journal; re-running
+    replaces the previous one.
+    """
+    from .notebook.chatpad import Chatpad
+
+    session = get_session()
+    if session.chatpad is not None:
+        session.chatpad.close()
+        session.chatpad = None
+    session.chatpad = Chatpad(session, text, contact=contact, channel=channel)
+    return session.chatpad

@@ -21,6 +21,7 @@ from .simulate.model import PlatformModel
 from .tunnel import Tunnels
 
 if TYPE_CHECKING:
+    from .notebook.chatpad import Chatpad
     from .notebook.monitor import Monitor
     from .platform.clients import Clients
     from .platform.credentials import CredentialStore
@@ -47,6 +48,7 @@ class KernelSession(Session):
         self.tunnels = Tunnels()
         self.linker: Linker | None = None
         self.monitor: Monitor | None = None
+        self.chatpad: Chatpad | None = None
         #: Background work the session ends on stop (``sn.logs(follow=True)`` handles).
         self.followers: list[Stoppable] = []
         #: Whether ``workshop.solution(n)`` shows and loads solutions.
@@ -218,6 +220,9 @@ class KernelSession(Session):
                 if self.monitor is not None:
                     self.monitor.close()
                     self.monitor = None
+                if self.chatpad is not None:
+                    self.chatpad.close()
+                    self.chatpad = None
             if self._journal is not None:
                 self._journal.flush()
                 if journal:

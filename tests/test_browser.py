@@ -1,4 +1,4 @@
-"""In a real browser: JupyterLab, Debian's headless Chromium driven by Playwright, the dial pad and the monitor.
+"""In a real browser: JupyterLab, Debian's headless Chromium driven by Playwright: dial pad, monitor, chat pad.
 
 Needs /usr/bin/chromium (Debian's ``chromium`` package; Playwright's own browser download does
 not work on locked-down machines). `.ci/run` installs it and sets SINCH_NB_REQUIRE_BROWSER=1, so
@@ -52,7 +52,16 @@ return svaml.pie().say("Goodbye").hangup()""",
     "sn.monitor()",
     'sn.dial("+15557654321", "+15559876543", press=["2"]).timeline()',  # a call drawn as a sequence diagram
     "sn.explore()",  # the explorer's tree drawn as a flowchart (its traffic stays out of the monitor)
+    """%%sinch conversation
+if event.trigger == "MESSAGE_INBOUND":
+    context.conversation.messages.send_text_message(
+        app_id=event.app_id, text=f"Thanks! You wrote: {event.text}",
+        recipient_identities=[{"channel": event.channel, "identity": event.identity}])""",
+    "sn.chatpad()",  # used after the monitor's checks: its messages are callbacks too
 ]
+#: The cells whose outputs are diagrams.
+TIMELINE = next(i for i, cell in enumerate(CELLS) if cell.endswith(".timeline()"))
+EXPLORER = CELLS.index("sn.explore()")
 
 
 @pytest.fixture
@@ -176,6 +185,7 @@ def test_dialpad_and_monitor_in_the_browser(lab: tuple[str, str], frontend: str)
             page.screenshot(path=str(shot), full_page=True)
             if frontend == "lab/tree" and os.environ.get("SINCH_NB_UPDATE_SCREENSHOT"):
                 shutil.copy(shot, README_SCREENSHOT)
+            check_chatpad(page, artifacts / f"chatpad-{frontend.split('/')[0]}.png")
         except Exception:
             page.screenshot(path=str(artifacts / "browser-failure.png"), full_page=True)
             raise
@@ -187,11 +197,12 @@ def check_diagrams(page: Page, *, drawn: bool) -> None:
     """The timeline and the explorer's tree: drawn from ``text/vnd.mermaid`` by JupyterLab, as text elsewhere."""
     from playwright.sync_api import expect
 
-    page.locator(".jp-Cell").last.scroll_into_view_if_needed()
+    cells = page.locator(".jp-Cell")
+    cells.nth(EXPLORER).scroll_into_view_if_needed()
     diagrams = page.locator(".jp-RenderedMermaid:not(.jp-mod-warning) img")  # drawn, not a parse error
     if not drawn:  # Notebook 7 has no Mermaid renderer: the same outputs as text
-        expect(page.locator(".jp-Cell").nth(-2)).to_contain_text("disconnect", timeout=30_000)
-        expect(page.locator(".jp-Cell").last).to_contain_text("⇒ menu main")
+        expect(cells.nth(TIMELINE)).to_contain_text("disconnect", timeout=30_000)
+        expect(cells.nth(EXPLORER)).to_contain_text("⇒ menu main")
         expect(diagrams).to_have_count(0)
         return
     expect(diagrams).to_have_count(2, timeout=30_000)
@@ -229,3 +240,24 @@ def check_monitor_table(monitor: Locator) -> None:
     full_id = call.get_attribute("title") or ""
     assert len(full_id) > len(call.inner_text().rstrip("…"))  # the short id, the full one on hover
     expect(monitor.locator(".widget-html", has_text="Request body")).to_contain_text(f"call {full_id}")
+
+
+def check_chatpad(page: Page, shot: Path) -> None:
+    """Type, Send: the contact's bubble, the app's reply, its delivered ticks (SMS: ✓✓, never read), the thread."""
+    from playwright.sync_api import expect
+
+    chatpad = page.locator(".sinch-nb-chatpad")
+    chatpad.scroll_into_view_if_needed()
+    chatpad.get_by_placeholder("Message").fill("Are you open on Saturday?")
+    chatpad.get_by_role("button", name="Send").click()
+    reply = chatpad.locator(".sinch-nb-bubble.sinch-nb-app")
+    expect(reply).to_contain_text("Thanks! You wrote: Are you open on Saturday?", timeout=30_000)
+    expect(chatpad.locator(".sinch-nb-bubble.sinch-nb-contact")).to_have_count(1)
+    expect(chatpad.locator(".sinch-nb-bubble.sinch-nb-contact")).to_contain_text("Are you open on Saturday?")
+    ticks = reply.locator(".sinch-nb-ticks")
+    expect(ticks).to_have_attribute("data-status", "DELIVERED", timeout=30_000)
+    expect(ticks).to_have_text("✓✓")
+    expect(chatpad.get_by_role("option", name=re.compile(r"^\+15551234567 · SMS"))).to_have_count(1)  # the thread
+    expect(chatpad).to_contain_text("answered with 1 message")
+    expect(chatpad.get_by_placeholder("Message")).to_have_value("")
+    chatpad.screenshot(path=str(shot))
