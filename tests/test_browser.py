@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The README's picture: SINCH_NB_UPDATE_SCREENSHOT=1 makes the JupyterLab run write it.
 README_SCREENSHOT = ROOT / "docs" / "jupyterlab.png"
 README_DIAGRAMS = ROOT / "docs" / "diagrams.png"
+#: Every cell rendered (no windowing, so the diagrams below the fold exist), and the notebook's own kernel
+#: started without the "Select Kernel" dialog, which under load could pop up mid-run and stop Run All.
+TRACKER_SETTINGS = '{"windowingMode": "none", "autoStartDefaultKernel": true}'
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     if os.environ.get("SINCH_NB_REQUIRE_BROWSER"):
@@ -78,7 +81,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
     (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')  # no news toast
     tracker = jupyter / "settings" / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True)
-    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')  # render every cell
+    (tracker / "tracker.jupyterlab-settings").write_text(TRACKER_SETTINGS)
     port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
