@@ -1,7 +1,11 @@
 """The wire, strictly: pydantic models of callbacks and SVAML answers, signatures, secrets.
 
-The pydantic models load on first use (``validate_callback``, ``validate_answer``), so that
-``import sinch_nb`` stays fast; ``signing`` and ``secret`` are standard library only.
+Voice API v1 callbacks and SVAML: ``validate_callback``, ``validate_answer``. Voice API v2
+(CloudEvents): ``parse_v2_event``, ``validate_v2_answer`` (``voice_v2``), ``read_cloudevent``
+(``cloudevents``); v2 signatures are in ``signing`` beside v1's.
+
+The pydantic models load on first use, so that ``import sinch_nb`` stays fast; ``signing``,
+``secret`` and ``cloudevents`` are standard library only.
 """
 
 from __future__ import annotations
@@ -10,12 +14,28 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .callbacks import validate_callback
+    from .cloudevents import read_cloudevent
     from .errors import ContractError
     from .svaml import validate_answer
+    from .voice_v2 import parse_v2_event, validate_v2_answer
 
-__all__ = ["ContractError", "validate_answer", "validate_callback"]
+__all__ = [
+    "ContractError",
+    "parse_v2_event",
+    "read_cloudevent",
+    "validate_answer",
+    "validate_callback",
+    "validate_v2_answer",
+]
 
-_LAZY = {"validate_callback": ".callbacks", "ContractError": ".errors", "validate_answer": ".svaml"}
+_LAZY = {
+    "validate_callback": ".callbacks",
+    "ContractError": ".errors",
+    "validate_answer": ".svaml",
+    "parse_v2_event": ".voice_v2",
+    "validate_v2_answer": ".voice_v2",
+    "read_cloudevent": ".cloudevents",
+}
 
 
 def __getattr__(name: str) -> Any:
