@@ -23,6 +23,7 @@ from .functions import svaml
 from .functions.errors import (
     AnswerError,
     CallbackNotFoundError,
+    CommandError,
     ContractError,
     CredentialsError,
     DeployError,
@@ -54,6 +55,7 @@ __all__ = [
     "HANGUP",
     "AnswerError",
     "CallbackNotFoundError",
+    "CommandError",
     "ContractError",
     "CredentialsError",
     "DeployError",
