@@ -33,6 +33,7 @@ from .functions import svaml
 from .functions.errors import (
     AnswerError,
     CallbackNotFoundError,
+    CommandError,
     ContractError,
     CredentialsError,
     DeployError,
@@ -64,6 +65,7 @@ __all__ = [
     "HANGUP",
     "AnswerError",
     "CallbackNotFoundError",
+    "CommandError",
     "ContractError",
     "CredentialsError",
     "DeployError",

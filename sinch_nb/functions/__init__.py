@@ -1,9 +1,11 @@
-"""What a handler touches: SVAML builders, event views, the context protocol, routing.
+"""What a handler touches: SVAML builders (v1), the v2 command builder, event and call views, context, routing.
 
 Standard library only: this package ships inside the deployed Function unchanged.
 """
 
-from . import svaml
+from . import calls, commands, svaml
+from .calls import Call, parse_call
+from .commands import CommandBuilder, CommandError
 from .context import FunctionConfig, FunctionContext
 from .events import (
     AceEvent,
@@ -21,6 +23,9 @@ from .svaml import SvamlError, SvamlWarning
 
 __all__ = [
     "AceEvent",
+    "Call",
+    "CommandBuilder",
+    "CommandError",
     "ConversationEvent",
     "DiceEvent",
     "EventError",
@@ -34,6 +39,9 @@ __all__ = [
     "SvamlError",
     "SvamlWarning",
     "VoiceEvent",
+    "calls",
+    "commands",
+    "parse_call",
     "parse_event",
     "svaml",
 ]

@@ -7,6 +7,7 @@ older ``except`` clauses keep working.
 
     SinchNbError
     ├── SvamlError ·················· an answer Sinch would refuse (ValueError)
+    │   └── CommandError ············ a Voice API v2 command off its limits: command, field, limit
     ├── ContractError ··············· a payload or answer off Sinch's wire contract (ValueError)
     ├── EventError ·················· a payload that is not a Sinch callback (ValueError)
     ├── AnswerError ················· a handler's return value that cannot be sent (ValueError)
@@ -36,6 +37,7 @@ from __future__ import annotations
 __all__ = [
     "AnswerError",
     "CallbackNotFoundError",
+    "CommandError",
     "ContractError",
     "CredentialsError",
     "DeployError",
@@ -69,6 +71,17 @@ class SinchNbError(Exception):
 
 class SvamlError(SinchNbError, ValueError):
     """An answer Sinch would refuse; the message names the item and the fix."""
+
+
+class CommandError(SvamlError):
+    """A Voice API v2 command Sinch would refuse: ``command``, ``field`` and ``limit`` say which and why.
+
+    ``where`` is the command's place in the answer (``commands[1].menus.main.matches['1'][0]``).
+    """
+
+    def __init__(self, message: str, *, command: str = "", field: str = "", limit: str = "", where: str = "") -> None:
+        super().__init__(message)
+        self.command, self.field, self.limit, self.where = command, field, limit, where
 
 
 class ContractError(SinchNbError, ValueError):

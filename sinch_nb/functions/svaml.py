@@ -1,4 +1,5 @@
-"""SVAML builders: ``svaml.ice()``, ``svaml.ace()``, ``svaml.pie()`` and ``svaml.menu()``.
+"""SVAML builders: ``svaml.ice()``, ``svaml.ace()``, ``svaml.pie()`` and ``svaml.menu()`` (Voice API v1),
+and ``svaml.commands()``, the Voice API v2 command builder (``functions.commands``).
 
 A builder collects instructions in order and one action, checks each against what
 Sinch accepts for its callback (``functions.rules``), and ``build()`` returns the
@@ -13,10 +14,14 @@ import re
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from . import rules
+from .commands import CommandBuilder
 from .errors import SvamlError
+
+if TYPE_CHECKING:
+    from .calls import Call
 
 __all__ = [
     "AceSvaml",
@@ -28,6 +33,7 @@ __all__ = [
     "SvamlWarning",
     "ace",
     "as_prompt",
+    "commands",
     "href",
     "ice",
     "menu",
@@ -535,3 +541,8 @@ def ace() -> AceSvaml:
 def pie() -> PieSvaml:
     """A new PIE answer."""
     return PieSvaml()
+
+
+def commands(call: Call | Mapping[str, Any] | None = None) -> CommandBuilder:
+    """A new Voice API v2 command builder (``functions.commands.CommandBuilder``), primed with ``call`` if given."""
+    return CommandBuilder(call)
