@@ -14,7 +14,7 @@ from typing import Any
 
 from ._debugging import diff, monitor, replay, to_pytest
 from ._deploy import deploy, export, logs, parity
-from ._handlers import ace, conversation, dice, handlers, http, ice, notify, pie
+from ._handlers import ace, conversation, dice, handlers, http, ice, notify, on_call, pie
 from ._journal import callback, callbacks, calls, export_callbacks, load_callbacks
 from ._runtime import clients, configure, doctor, last_error, start, status, stop
 from ._simulation import (
@@ -119,6 +119,7 @@ __all__ = [
     "monitor",
     "new",
     "notify",
+    "on_call",
     "parity",
     "pie",
     "replay",

@@ -14,7 +14,7 @@ from .session import get_session
 if TYPE_CHECKING:
     from .runtime.registry import Handler
 
-__all__ = ["ace", "conversation", "dice", "handlers", "http", "ice", "notify", "pie"]
+__all__ = ["ace", "conversation", "dice", "handlers", "http", "ice", "notify", "on_call", "pie"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,6 +65,30 @@ def http(method: str, path: str) -> Callable[[F], F]:
         return _register("http", function, key)
 
     return decorate
+
+
+def on_call(
+    *,
+    incoming: Callable[..., Any] | None = None,
+    answered: Callable[..., Any] | None = None,
+    manage: Callable[..., Any] | None = None,
+    completed: Callable[..., Any] | None = None,
+    webhooks: dict[str, Callable[..., Any]] | None = None,
+    fallback: Callable[..., Any] | None = None,
+) -> None:
+    """Voice API v2 handlers, as the Functions runtime's ``onCall({...})``: each ``f(context, call, builder)``.
+
+    ``incoming`` ← call.incoming, ``answered`` ← call.answered, ``manage`` ← call.menu (and
+    call.webhook.* no named handler takes), ``completed`` ← call.hangup / call.failed,
+    ``webhooks={"NAME": f}`` ← call.webhook.NAME, ``fallback`` ← anything else. Return the
+    builder, a ``{"commands": [...]}`` dict, or nothing (204).
+    """
+    slots = {"incoming": incoming, "answered": answered, "manage": manage, "completed": completed, "fallback": fallback}
+    for kind, function in slots.items():
+        if function is not None:
+            _register(kind, function)
+    for name, function in (webhooks or {}).items():
+        _register("webhook", function, routing.handler_key("webhook", name))
 
 
 def handlers() -> list[Handler]:

@@ -81,11 +81,14 @@ class KernelSession(Session):
 
     def apply_credentials(self, insecure: bool) -> None:
         """Give the runtime the Voice App and webhook secrets found, unless the user set them by hand."""
-        found = self.credential_store().credentials()
+        store = self.credential_store()
+        found = store.credentials()
         changes: dict[str, Any] = {
             "application_key": found.application_key,
             "application_secret": found.application_secret,
             "conversation_secret": found.conversation_webhook_secret,
+            "voice_service_id": store.lookup("VOICE_SERVICE_ID")[0],
+            "voice_service_secret": store.lookup("VOICE_SERVICE_SECRET")[0],
         }
         self.adopt(insecure=insecure, **changes)
 

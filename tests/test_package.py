@@ -158,7 +158,10 @@ def test_the_cell_kinds_table_is_the_runtimes_kinds_and_every_line_is_dispatched
     from sinch_nb.notebook.magics import CELL_KINDS, CELL_USAGE, HELP, SinchMagics, _line_parser
 
     assert set(CELL_KINDS) == {*routing.HANDLER_KINDS, "module"}
-    assert CELL_USAGE == "%%sinch ice|ace|pie|dice|notify|conversation|module  or  %%sinch http METHOD /path"
+    assert CELL_USAGE == (
+        "%%sinch ice|ace|pie|dice|notify|incoming|answered|manage|completed|fallback|conversation|module"
+        "  or  %%sinch http METHOD /path  or  %%sinch webhook NAME"
+    )
     flat = " ".join(HELP.split())
     for text in CELL_KINDS.values():
         assert " ".join(text.split()) in flat

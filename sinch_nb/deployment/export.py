@@ -130,6 +130,13 @@ def export_project(
         _check_imports(f"module cell {number + 1}", "a module cell", source)
     for handler in handlers:
         _check_imports(handler["origin"], f"the {handler['key']} handler", handler["source"])
+    v2 = [h["key"] for h in handlers if h["kind"] in routing.CALL_KINDS]
+    if v2:
+        raise ExportError(
+            f"the Voice API v2 handlers ({', '.join(v2)}) cannot be exported yet: the deployed Function's bridge "
+            "runs v1 handlers (ICE/ACE/PIE/DiCE), conversation webhooks and custom endpoints. Export a notebook "
+            "without them, or keep serving v2 from the notebook (%sinch start --tunnel ngrok)"
+        )
     names = _export_names(handlers)
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["build_handlers", "compile_cell", "function_from_source"]
+__all__ = ["build_handlers", "cell_parameters", "compile_cell", "function_from_source"]
 
 
 def _has_await(tree: ast.Module) -> bool:
@@ -27,6 +27,17 @@ def _has_await(tree: ast.Module) -> bool:
             continue
         stack.extend(ast.iter_child_nodes(node))
     return False
+
+
+def cell_parameters(kind: str) -> tuple[str, ...]:
+    """What a cell of ``kind`` has in scope: ``(context, event)``, ``(context, request)``, or v2's four."""
+    from .routing import CALL_KINDS
+
+    if kind == "http":
+        return ("context", "request")
+    if kind in CALL_KINDS:
+        return ("context", "call", "builder", "request")
+    return ("context", "event")
 
 
 def compile_cell(body: str, params: tuple[str, ...], filename: str, namespace: Mapping[str, Any]) -> Callable[..., Any]:
@@ -75,7 +86,7 @@ def build_handlers(modules: list[str], handlers: list[dict[str, Any]], namespace
     built = {}
     for item in handlers:
         if item["cell"]:
-            params = ("context", "request") if item["kind"] == "http" else ("context", "event")
+            params = cell_parameters(item["kind"])
             built[item["key"]] = compile_cell(item["source"], params, f"<sinch {item['key']}>", namespace)
         else:
             built[item["key"]] = function_from_source(item["source"], namespace)

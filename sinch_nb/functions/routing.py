@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from .errors import MethodNotAllowedError, RouteError, RouteNotFoundError
 
 __all__ = [
+    "CALL_KINDS",
     "HANDLER_KINDS",
     "VOICE_KINDS",
     "MethodNotAllowedError",
     "Resolution",
     "RouteNotFoundError",
+    "call_slots",
     "export_name",
     "handler_key",
     "reserved",
@@ -26,7 +28,9 @@ __all__ = [
 ]
 
 VOICE_KINDS = ("ice", "ace", "pie", "dice", "notify")
-HANDLER_KINDS = (*VOICE_KINDS, "conversation", "http")
+#: Voice API v2: the ``onCall`` slots of the Functions Node runtime (reference sinch-voice-v2.md §6).
+CALL_KINDS = ("incoming", "answered", "manage", "completed", "webhook", "fallback")
+HANDLER_KINDS = (*VOICE_KINDS, *CALL_KINDS, "conversation", "http")
 DISPATCH_PATHS = ("/", "/voice", "/webhook/voice")
 CONVERSATION_PATH = "/webhook/conversation"
 HEALTH_PATH = "/health"
@@ -40,8 +44,35 @@ class Resolution:
     key: str
 
 
+def call_slots(event: str) -> tuple[str, ...]:
+    """The ``onCall`` slots a v2 event goes to, most specific first (the first registered one answers).
+
+    ``call.incoming`` → incoming; ``call.answered`` → answered; ``call.menu`` → manage;
+    ``call.webhook.NAME`` → ``webhook NAME``, else manage; ``call.hangup`` / ``call.failed`` →
+    completed; anything else (busy, rejected, timeout, amd, messages, recordings) → fallback,
+    which also takes whatever its own slot has no handler for.
+    """
+    if event.startswith("call.webhook."):
+        return (f"webhook {event.removeprefix('call.webhook.')}", "manage", "fallback")
+    slot = {
+        "call.incoming": "incoming",
+        "call.answered": "answered",
+        "call.menu": "manage",
+        "call.hangup": "completed",
+        "call.failed": "completed",
+    }.get(event)
+    return (slot, "fallback") if slot else ("fallback",)
+
+
 def handler_key(kind: str, method: str | None = None, path: str | None = None) -> str:
-    """The registry key of a handler: its kind, or ``"GET /status"`` for a custom endpoint."""
+    """The registry key of a handler: its kind, ``"GET /status"`` for a custom endpoint, ``"webhook NAME"``."""
+    if kind == "webhook":
+        name = method or ""
+        if not name or len(name) > 64 or any(c.isspace() for c in name):
+            raise RouteError(
+                f"a webhook handler needs the webhook's name (no spaces), e.g. %%sinch webhook {name or 'order'}"
+            )
+        return f"webhook {name}"
     if kind == "http":
         if not method or not path:
             raise ValueError("an http handler needs a method and a path, e.g. GET /status")
@@ -56,9 +87,11 @@ def handler_key(kind: str, method: str | None = None, path: str | None = None) -
 
 
 def export_name(key: str) -> str:
-    """The name the Node runtime routes to: ``ice``, ``conversationWebhook``, or the path's last segment."""
+    """The export the Node runtime routes to: ``ice``, ``conversationWebhook``, ``voiceWebhook``, a path's last part."""
     if key == "conversation":
         return "conversationWebhook"
+    if key.split(" ", 1)[0] in CALL_KINDS:
+        return "voiceWebhook"
     if key in VOICE_KINDS:
         return key
     segment = key.split(" ", 1)[1].rstrip("/").rsplit("/", 1)[-1]

@@ -30,6 +30,8 @@ class Record:
     simulated: int | None = None
     replay_of: int | None = None
     source: str | None = None
+    #: Voice API v2: the CloudEvent id (``ce-id``), the platform's key for one delivery.
+    ce_id: str | None = None
     # What the callback says
     call_id: str | None = None
     cli: str | None = None

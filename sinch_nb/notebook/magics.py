@@ -30,7 +30,7 @@ from traitlets.config import Config
 
 from .. import _deploy, _handlers, _runtime, _templates
 from ..functions import routing
-from ..functions.cells import compile_cell
+from ..functions.cells import cell_parameters, compile_cell
 from ..functions.errors import SinchNbError
 from ..runtime.settings import Settings
 from ..session import get_session
@@ -47,20 +47,27 @@ CELL_KINDS: dict[str, str] = {
     "pie": "a menu's result (PIE, event.menu_result): answer SVAML (svaml.pie())",
     "dice": "the call ended (DiCE, event.reason): nothing to answer",
     "notify": "a notification event: nothing to answer",
+    "incoming": "Voice API v2 call.incoming: `call`, `builder` (return it, a {'commands': [...]} dict, or nothing)",
+    "answered": "v2 call.answered: an outbound leg was answered (`call`, `builder`)",
+    "manage": "v2 call.menu, and call.webhook.* no webhook cell claims (`call.menu.input`)",
+    "completed": "v2 call.hangup / call.failed (`call.call_reason`): nothing to answer",
+    "webhook": "v2 call.webhook.NAME, from a builder.webhook(NAME) command (`call`, `builder`)",
+    "fallback": "v2 events no other slot takes (busy, timeout, amd, recordings…)",
     "conversation": "a Conversation API webhook (event.text, .identity, .channel)",
     "http": "a custom endpoint: `request` (method, path, query, headers, body); "
     'return a dict (JSON), a str, or {"statusCode": ..., "body": ...}',
     "module": "imports and helpers the handlers share",
 }
 #: The cell kinds that take arguments, and which; the others take none.
-CELL_ARGUMENTS: dict[str, str] = {"http": "METHOD /path"}
+CELL_ARGUMENTS: dict[str, str] = {"http": "METHOD /path", "webhook": "NAME"}
 
 _CELL_INTRO = """\
-The cell body is the handler's body: `event` (or `request` for http), `context`
-and `svaml` are in scope and `return` gives the answer (a final bare expression
-is returned too). Re-running a cell swaps its handler and bumps the version.
-Handlers see what module cells define, not the notebook's other variables (that
-is what ships with the Function)."""
+The cell body is the handler's body: `event` (or `request` for http; `call`,
+`builder` and `request` for the Voice API v2 slots), `context` and `svaml` are in
+scope and `return` gives the answer (a final bare expression is returned too).
+Re-running a cell swaps its handler and bumps the version. Handlers see what
+module cells define, not the notebook's other variables (that is what ships with
+the Function)."""
 
 _LINE_NOTES = """\
 N defaults to sn.configure(function_name=...) (or %config SinchMagics.function_name),
@@ -592,7 +599,11 @@ class SinchMagics(Magics):
             raise UsageError(
                 f"%%sinch http needs a method and a path, e.g. %%sinch http GET /status\nusage: {CELL_USAGE}"
             )
-        if kind != "http" and len(words) != 1:
+        if kind == "webhook" and len(words) != 2:
+            raise UsageError(
+                f"%%sinch webhook needs the webhook's name, e.g. %%sinch webhook order\nusage: {CELL_USAGE}"
+            )
+        if kind not in ("http", "webhook") and len(words) != 1:
             raise UsageError(f"%%sinch {kind} takes no arguments\nusage: {CELL_USAGE}")
         count = _cell_number(self.shell)
         origin = f"cell [{count}]"
@@ -606,7 +617,7 @@ class SinchMagics(Magics):
             key = routing.handler_key(kind, *words[1:3])
         except SinchNbError as error:
             raise UsageError(str(error)) from None
-        params = ("context", "request") if kind == "http" else ("context", "event")
+        params = cell_parameters(kind)
         try:
             function = compile_cell(cell, params, f"<sinch {key} {origin}>", get_session().registry.namespace)
         except SyntaxError as error:
@@ -651,6 +662,10 @@ def _shown(path: Path) -> str:
 def _routes_text(url: str) -> str:
     rows = []
     for handler in _handlers.handlers():
+        if handler.kind in routing.CALL_KINDS:  # v2: every event arrives on the one webhook URL
+            event = handler.key.replace("webhook ", "call.webhook.") if handler.kind == "webhook" else handler.kind
+            rows.append(f"  POST   {url}/{'':<21} {handler.label} (v2 {event})")
+            continue
         path = (
             handler.key.split(" ", 1)[1]
             if handler.kind == "http"
@@ -685,8 +700,18 @@ def load(shell: InteractiveShell) -> None:
 
 def _signature_text() -> str:
     settings = get_session().settings
-    if settings.application_secret is None:
-        return "Signature checks: off (no VOICE_APPLICATION_SECRET): %sinch secrets add VOICE_APPLICATION_SECRET"
     if settings.insecure:
         return "Warning: --insecure: unsigned callbacks are accepted; forged signatures are still refused"
-    return f"Signature checks: on for Voice App {settings.application_key}"
+    lines = [
+        "Signature checks: off (no VOICE_APPLICATION_SECRET): %sinch secrets add VOICE_APPLICATION_SECRET"
+        if settings.application_secret is None
+        else f"Signature checks: on for Voice App {settings.application_key}"
+    ]
+    if any(h.kind in routing.CALL_KINDS for h in _handlers.handlers()):
+        lines.append(
+            "Voice API v2 webhooks: unchecked (no VOICE_SERVICE_SECRET; Sinch issues service secrets to few "
+            "accounts yet, as the Functions runtime notes)"
+            if settings.voice_service_secret is None
+            else f"Voice API v2 webhooks: signatures checked for service {settings.voice_service_id}"
+        )
+    return "\n".join(lines)

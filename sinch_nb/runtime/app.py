@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 import traceback
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,17 +20,19 @@ from urllib.parse import parse_qsl
 from starlette.responses import Response
 
 from ..contract import ContractError, validate_answer
+from ..contract.cloudevents import read_cloudevent
 from ..functions import origin, routing
 from ..functions.answers import AnswerError, svaml_answer
+from ..functions.calls import Call, is_call_event
 from ..functions.clients import MissingClient
 from ..functions.context import FunctionConfig
-from ..functions.errors import MethodNotAllowedError, RouteNotFoundError
+from ..functions.errors import MethodNotAllowedError, RouteNotFoundError, SinchNbError
 from ..functions.events import ConversationEvent, VoiceEvent
 from ..functions.http import HttpRequest
 from ..functions.origin import PLATFORM_PREFIX, REPLAY_HEADER, SANDBOX_HEADER, SIMULATED_HEADER
 from ..journal import Journal
 from ..journal.record import Record
-from . import replies
+from . import call_events, replies
 from .checks import callback_kind, check_signature, parse_callback, parse_json
 from .context import DevCache, DevContext, DevStorage
 from .incoming import Incoming, read_body
@@ -152,9 +155,13 @@ class CallbackApp:
         self, incoming: Incoming, route: str, body: bytes, record: Record
     ) -> tuple[Handler | None, Response]:
         """check signature → parse → invoke → check answer → reply, for a Sinch callback."""
+        if route == "voice" and call_events.is_v2_request(incoming.headers):
+            return await self._call_event(incoming, body, record)
         record.signature = check_signature(self.settings, incoming, route, body)
         key = self._fresh(route, incoming, record.signature)
         payload = parse_json(body)
+        if route == "voice" and is_call_event(payload):  # a v2 body without its CloudEvent headers (curl, a test)
+            return await self._call_event(incoming, body, record, payload)
         kind = record.kind = callback_kind(route, payload)
         event = parse_callback(kind, payload, record)
         handler = self.registry.get(kind)
@@ -175,6 +182,76 @@ class CallbackApp:
             return handler, response
         finally:
             this.done.set()
+
+    async def _call_event(
+        self, incoming: Incoming, body: bytes, record: Record, payload: Any = None
+    ) -> tuple[Handler | None, Response]:
+        """A Voice API v2 webhook: service signature → CloudEvent → contract → slot → handler → commands."""
+        record.signature = call_events.check_v2_signature(self.settings, incoming, body)
+        window = self.settings.signature_window
+        if record.signature == "valid":
+            check_fresh("voice", incoming.headers, window)
+        cloud = read_cloudevent(incoming.headers)
+        call = call_events.read_call(parse_json(body) if payload is None else payload, record, cloud)
+        handler = next((h for slot in routing.call_slots(call.event) if (h := self.registry.get(slot))), None)
+        key = f"ce {cloud.dedupe_key}" if cloud.dedupe_key else None
+        first = self.repeats.first(key, window or 300.0) if key else None
+        if first is not None:  # the platform delivered this event again: the first answer, the handler not rerun
+            await first.done.wait()
+            if first.answer is not None:
+                first_id = first.record.id if first.record is not None else None
+                return handler, replies.repeat(
+                    first_id, first.answer, record, why="the same ce-id: a duplicate delivery"
+                )
+        this = self.repeats.begin(key) if key else None
+        try:
+            response = await self._answer_call(incoming, body, call, handler, record)
+            if this is not None:
+                if record.outcome in ANSWERED:
+                    this.answer = (response.status_code, bytes(response.body), response.headers.get("content-type"))
+                this.record = record
+            return handler, response
+        finally:
+            if this is not None:
+                this.done.set()
+
+    async def _answer_call(
+        self, incoming: Incoming, body: bytes, call: Call, handler: Handler | None, record: Record
+    ) -> Response:
+        """The slot's handler, its return value as commands; the v2 fallback (or 204) when it fails."""
+        live = call.event in ("call.incoming", "call.answered", "call.menu") or call.event.startswith("call.webhook.")
+        if handler is None:
+            if call.event == "call.incoming":
+                record.update(
+                    outcome="fallback",
+                    error="no incoming handler: define one with %%sinch incoming or sn.on_call(incoming=...)",
+                )
+                return replies.commands_reply(call_events.FALLBACK_V2, record)
+            record.outcome = "default"
+            return Response(status_code=204)
+        request = HttpRequest(
+            method=incoming.method,
+            path=incoming.path,
+            query=dict(parse_qsl(incoming.query, keep_blank_values=True)),
+            headers=dict(incoming.headers),
+            body=body,
+        )
+        scheme = incoming.headers.get("x-forwarded-proto", "http")
+        webhook_url = f"{scheme}://{incoming.headers.get('host', 'localhost')}/webhook/voice"
+        try:
+            result = await self._run(
+                handler,
+                call,
+                record,
+                arguments=lambda context: call_events.handler_arguments(handler.function, context, call, request),
+            )
+            answer, warnings = call_events.answer_fields(result, call.event, webhook_url)
+        except (HandlerError, AnswerError, ContractError, SinchNbError) as error:
+            record.update(outcome="fallback" if live else "error", error=str(error))
+            record.traceback = getattr(error, "trace", "") or None
+            return replies.commands_reply(call_events.FALLBACK_V2, record) if live else Response(status_code=204)
+        record.update(outcome="ok", warnings=warnings or None)
+        return replies.commands_reply(answer, record) if answer is not None else Response(status_code=204)
 
     def _fresh(self, route: str, incoming: Incoming, signature: str) -> str | None:
         """For a validly signed callback: refuse it if stale; its repeat key while the window holds."""
@@ -243,13 +320,24 @@ class CallbackApp:
         record.outcome = "ok"
         return replies.http_reply(result, record)
 
-    async def _run(self, handler: Handler, argument: Any, record: Record) -> Any:
-        """The handler's result (or ``HandlerError``), its request recorded first, its log lines kept."""
+    async def _run(
+        self,
+        handler: Handler,
+        argument: Any,
+        record: Record,
+        *,
+        arguments: Callable[[Any], tuple[Any, ...]] | None = None,
+    ) -> Any:
+        """The handler's result (or ``HandlerError``), its request recorded first, its log lines kept.
+
+        It is called with ``(context, argument)``, or with what ``arguments(context)`` gives (v2's call, builder).
+        """
         context = self._context()
         record.update(outcome="running", handler=handler.label, handler_version=handler.version)
         self.journal.append(record, durable=True)  # a handler that kills the kernel leaves its request behind
         try:
-            return await self.invoker.invoke(handler, self.settings.handler_timeout, context, argument)
+            args = arguments(context) if arguments is not None else (context, argument)
+            return await self.invoker.invoke(handler, self.settings.handler_timeout, *args)
         finally:
             record.logs = context.log.records or None
 

@@ -14,7 +14,16 @@ from ..functions.answers import http_answer
 from ..journal.record import Record
 from .refused import RefusedError
 
-__all__ = ["DEFAULT_ACE", "fallback", "health", "http_reply", "informational", "refuse", "svaml_reply"]
+__all__ = [
+    "DEFAULT_ACE",
+    "commands_reply",
+    "fallback",
+    "health",
+    "http_reply",
+    "informational",
+    "refuse",
+    "svaml_reply",
+]
 
 #: What Sinch's own default for an unhandled ACE is: carry on.
 DEFAULT_ACE: dict[str, Any] = {"action": {"name": "continue"}}
@@ -31,6 +40,16 @@ def svaml_reply(answer: dict[str, Any], record: Record) -> Response:
     action = answer.get("action") or {}
     record.svaml_action = action.get("name")
     record.svaml_instructions = [item.get("name") for item in answer.get("instructions", [])] or None
+    body = json.dumps(answer)
+    record.response_body = body
+    return Response(body, media_type="application/json")
+
+
+def commands_reply(answer: dict[str, Any], record: Record) -> Response:
+    """A Voice API v2 answer ``{"commands": [...]}``, its command names noted for the journal's columns."""
+    names = [str(item.get("command")) for item in answer.get("commands", []) if isinstance(item, dict)]
+    record.svaml_action = names[-1] if names else None
+    record.svaml_instructions = names or None
     body = json.dumps(answer)
     record.response_body = body
     return Response(body, media_type="application/json")
@@ -74,11 +93,13 @@ def refuse(refusal: RefusedError, record: Record) -> Response:
     return Response(body, status_code=refusal.status, media_type="application/json", headers=refusal.headers)
 
 
-def repeat(first: int | None, answer: tuple[int, bytes, str | None], record: Record) -> Response:
+def repeat(
+    first: int | None, answer: tuple[int, bytes, str | None], record: Record, why: str = "the same signature"
+) -> Response:
     """An exact repeat of callback ``first``, answered before: the same answer, the handler not run."""
     status, body, media_type = answer
     record.update(outcome="repeat", replay_of=first, status=status)
-    record.warnings = [f"an exact repeat of #{first} (same signature): answered as it was, the handler not run again"]
+    record.warnings = [f"an exact repeat of #{first} ({why}): answered as it was, the handler not run again"]
     record.response_body = body.decode("utf-8", errors="replace") or None
     return Response(body, status_code=status, media_type=media_type)
 

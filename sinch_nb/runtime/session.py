@@ -86,7 +86,7 @@ class Session:
                 changes["fallback"] = _checked_fallback(changes["fallback"])
             if "base_dir" in changes:
                 changes["base_dir"] = Path(changes["base_dir"])
-            for name in ("application_secret", "conversation_secret"):
+            for name in ("application_secret", "conversation_secret", "voice_service_secret"):
                 if isinstance(changes.get(name), str):
                     changes[name] = Secret(changes[name])
             self.settings = replace(self.settings, **changes)

@@ -27,6 +27,9 @@ class Settings:
     #: Voice App credentials: with the secret set, voice callbacks must be signed.
     application_key: str | None = None
     application_secret: Secret | None = None
+    #: Voice API v2: the service and its secret; with the secret set, call.* webhooks must be signed.
+    voice_service_id: str | None = None
+    voice_service_secret: Secret | None = None
     #: The Conversation webhook's secret: with it set, webhooks must carry a valid HMAC.
     conversation_secret: Secret | None = None
     #: Accept unsigned callbacks even when a secret is known (forged signatures stay refused).

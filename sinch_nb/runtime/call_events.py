@@ -1,0 +1,105 @@
+"""Voice API v2 in the pipeline: a CloudEvent ``call.*`` webhook, checked, routed to its ``onCall`` slot, answered.
+
+The steps mirror the v1 callback's (``app.py``), with v2's wire: the service signature
+(``Authorization: service <id>:<sig>``, checked when ``VOICE_SERVICE_SECRET`` is known), the
+CloudEvent headers (``ce-id`` journaled; a second delivery of one event gets the first answer,
+the handler not run again), the strict event contract (``contract/voice_v2.py``), the slot
+(``functions/routing.call_slots``), the handler called as ``f(context, call, builder)`` (cells
+also get ``request``), and its return value as the answer: a builder or ``{"commands": [...]}``
+is checked and sent with 200, nothing is 204.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from ..contract import ContractError, signing
+from ..contract.cloudevents import CloudEvent
+from ..contract.voice_v2 import parse_v2_event, validate_v2_answer
+from ..functions.calls import Call, parse_call
+from ..functions.commands import as_answer, commands, webhook_url_for
+from ..functions.errors import SinchNbError
+from ..functions.http import HttpRequest
+from ..journal.record import Record
+from .incoming import Incoming
+from .refused import RefusedError
+from .settings import Settings
+
+__all__ = ["FALLBACK_V2", "answer_fields", "check_v2_signature", "handler_arguments", "is_v2_request", "read_call"]
+
+#: What the caller hears when a v2 handler fails: an apology, then the call ends (as the v1 fallback).
+FALLBACK_V2: dict[str, Any] = commands().say("Sorry, something went wrong. Goodbye.").hangup().build()
+
+
+def is_v2_request(headers: dict[str, str]) -> bool:
+    """Whether a request on the dispatch routes carries v2's marks: CloudEvent headers or a service signature."""
+    return "ce-specversion" in headers or headers.get("authorization", "").startswith("service ")
+
+
+def check_v2_signature(settings: Settings, incoming: Incoming, body: bytes) -> str:
+    """``valid``, ``unchecked`` (no service secret: Sinch issues none yet), ``unsigned``; refuses the rest (401)."""
+    secret = settings.voice_service_secret
+    if secret is None:
+        return "unchecked"
+    if not incoming.headers.get("authorization", "").startswith("service "):
+        if settings.insecure:
+            return "unsigned"
+        raise RefusedError(
+            401,
+            "unsigned v2 webhook refused: VOICE_SERVICE_SECRET is set, so call.* webhooks must carry "
+            "'Authorization: service <id>:<signature>' (start with --insecure to accept unsigned ones while testing)",
+            signature="unsigned",
+        )
+    valid = signing.verify_voice_v2_callback(
+        incoming.method, incoming.path, incoming.headers, body, settings.voice_service_id or "", secret.reveal()
+    )
+    if not valid:
+        raise RefusedError(
+            401,
+            "invalid v2 signature refused: it does not match VOICE_SERVICE_ID / VOICE_SERVICE_SECRET",
+            signature="invalid",
+        )
+    return "valid"
+
+
+def read_call(payload: Any, record: Record, event: CloudEvent) -> Call:
+    """The handler's ``call``, after the strict contract; what it says of the call goes on ``record``."""
+    try:
+        parse_v2_event(payload)
+        call = parse_call(payload)
+    except (ContractError, SinchNbError) as error:
+        raise RefusedError(400, str(error)) from None
+    menu = call.menu
+    record.update(
+        kind=call.event,
+        ce_id=event.id,
+        call_id=call.call_id,
+        cli=call.from_.address if call.from_ is not None else None,
+        destination=call.to.address if call.to is not None else None,
+        menu_id=menu.menu_name if menu is not None else None,
+        menu_result_value=menu.input if menu is not None else None,
+        result=call.call_result,
+        reason=call.call_reason,
+        duration=call.raw.get("call", {}).get("callDurationSeconds"),
+    )
+    return call
+
+
+def handler_arguments(function: Any, context: Any, call: Call, request: HttpRequest) -> tuple[Any, ...]:
+    """``(context, call, builder)``, and ``request`` for a handler that takes four (a ``%%sinch`` cell does)."""
+    try:
+        count = len(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        count = 3
+    builder = commands(call)
+    return (context, call, builder, request) if count >= 4 else (context, call, builder)
+
+
+def answer_fields(result: Any, event: str, webhook_url: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """A handler's return value as the answer to send (None: 204) and its warnings; raises what is wrong."""
+    with webhook_url_for(webhook_url):
+        answer = as_answer(result, webhook_url=webhook_url)
+    if answer is None:
+        return None, []
+    return answer, validate_v2_answer(answer, event)
