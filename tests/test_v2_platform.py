@@ -140,6 +140,18 @@ def test_a_killed_kernels_link_is_undone_by_the_next_start(tmp_path: Path, sinch
     assert behavior(fake)["webhook"]["url"] == "http://127.0.0.1:9/next-tunnel/"
 
 
+def test_what_to_restore_is_written_before_the_service_changes(tmp_path: Path, sinch: tuple[FakeSinch, str]) -> None:
+    fake, api = sinch
+    fake.lose_next_patch_answer = True  # the PATCH lands, then the notebook hears nothing (or dies)
+    with pytest.raises(PlatformError, match="HTTP 504"):
+        linker(tmp_path, environ(api)).link(TUNNEL)
+    assert behavior(fake)["webhook"]["url"] == f"{TUNNEL}/"
+    assert linker(tmp_path, environ(api)).restore() == [
+        f"Voice service {SERVICE} call behaviour restored to {PRODUCTION}"
+    ]
+    assert behavior(fake) == WEBHOOK
+
+
 def test_a_service_someone_changed_since_is_left_alone_with_a_message(
     tmp_path: Path, sinch: tuple[FakeSinch, str]
 ) -> None:
@@ -259,7 +271,7 @@ def test_start_with_a_tunnel_links_both_apis_and_stop_restores_them_in_a_kernel(
         assert started.error is None, started.stderr
         url = started.stdout.split("Public URL ", 1)[1].split()[0]
         assert fake.callbacks["primary"] == url
-        assert behavior(fake) == {"type": "WEBHOOK", "webhook": {"url": f"{url}/"}}
+        assert behavior(fake) == {"type": "WEBHOOK", "webhook": {"url": f"{url}/"}}, started.stdout
         assert f"Voice service {SERVICE} (API v2) webhook now points here (was a STATIC call flow (3 commands))" in (
             started.stdout
         )

@@ -54,6 +54,8 @@ class FakeSinch:
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     service_patches: list[dict[str, Any]] = field(default_factory=list)
     v2_calls: list[dict[str, Any]] = field(default_factory=list)
+    #: The next service PATCH is applied but its answer is lost (a 504), as when the kernel dies mid-request.
+    lose_next_patch_answer: bool = False
 
     def add_service(self, service_id: str, call_behavior: dict[str, Any] | None, *, is_default: bool = False) -> None:
         """A service of the project, as ``GET …/services/{id}`` answers it (OAS ``serviceResponse``)."""
@@ -111,6 +113,9 @@ class FakeSinch:
         self.service_patches.append({"service_id": service["serviceId"], **body})
         service.update(body)
         service["updateTime"] = "2026-12-01T10:00:00Z"
+        if self.lose_next_patch_answer:
+            self.lose_next_patch_answer = False
+            return problem(504, "Gateway Timeout", "the update was applied; its answer was lost")
         return JSONResponse(service)
 
     async def start_v2_call(self, request: Request) -> Response:
