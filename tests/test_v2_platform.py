@@ -351,6 +351,7 @@ def test_call_without_flows_leaves_the_events_to_the_webhook_and_takes_sip_and_r
     [
         ({"to": "555-1234"}, r"^to: a phone number in E\.164"),
         ({"to": "+15551234567", "on_answer": "say hi"}, r"^on_answer: a Voice API v2 flow is"),
+        ({"to": "+15551234567", "on_answer": svaml.ice().hangup()}, r"Voice API v1 SVAML.*custom_callout"),
         ({"to": "+15551234567", "on_busy": [{"text": "hi"}]}, r"^on_busy\[0\]: a Voice API v2 command is a dict"),
         ({"to": "+15551234567", "dial_timeout": 61}, r"dialTimeoutDurationSeconds \(dial_timeout\).* 1 to 60"),
         ({"to": "+15551234567", "call_name": "two words"}, r"callName \(call_name\): 1 to 32 characters"),

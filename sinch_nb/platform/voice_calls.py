@@ -62,9 +62,11 @@ def flow_commands(flow: Any, field: str = "flow") -> list[dict[str, Any]]:
                     f"(e.g. {{'command': 'hangup'}}); got {command!r}"
                 )
         return [dict(command) for command in listed]
+    v1 = isinstance(built, Mapping) and ("instructions" in built or "action" in built)
     raise SvamlError(
         f"{field}: a Voice API v2 flow is a {{'commands': [...]}} dict, a list of command dicts, or a builder "
         f"whose build() returns {{'commands': [...]}}; got {type(flow).__name__}"
+        + (" (Voice API v1 SVAML: instructions and an action; for v1 use custom_callout)" if v1 else "")
     )
 
 
