@@ -136,12 +136,16 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``sn.voice``, ``sn.sms``, ``sn.numbers``: the clients handlers get, or None.
+    """``sn.voice``, ``sn.sms``, ``sn.numbers``: the clients handlers get.
 
-    (``sn.conversation`` is the decorator; its client is ``sn.clients().conversation``.)
+    Not configured, a falsy stand-in whose use raises ``CredentialsError`` naming the variables,
+    as ``context.<name>`` does. (``sn.conversation`` is the decorator; its client is
+    ``sn.clients().conversation``.)
     """
     if name in ("voice", "sms", "numbers"):
-        return getattr(clients(), name)
+        from .functions.clients import MissingClient
+
+        return getattr(clients(), name) or MissingClient(name)
     raise AttributeError(f"module 'sinch_nb' has no attribute {name!r}")
 
 

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from .errors import CredentialsError
 
-__all__ = ["NEEDS", "MissingClient"]
+__all__ = ["NEEDS", "NEEDS_FOR", "MissingClient"]
 
 #: Client → the variables it needs, as the Functions runtime and the ``sinch`` CLI name them.
 NEEDS = {
@@ -20,6 +20,12 @@ NEEDS = {
     "conversation": ("PROJECT_ID", "PROJECT_ID_API_KEY", "PROJECT_ID_API_SECRET", "CONVERSATION_APP_ID"),
     "sms": ("PROJECT_ID", "PROJECT_ID_API_KEY", "PROJECT_ID_API_SECRET", "SMS_SERVICE_PLAN_ID"),
     "numbers": ("PROJECT_ID", "PROJECT_ID_API_KEY", "PROJECT_ID_API_SECRET", "ENABLE_NUMBERS_API=true"),
+}
+
+#: ``client.method`` → what it is and the variables it needs, where they differ from the client's own
+#: (``context.voice.call`` places Voice API v2 calls with the project's OAuth credentials).
+NEEDS_FOR = {
+    "voice.call": ("Voice API v2 calls", ("PROJECT_ID", "PROJECT_ID_API_KEY", "PROJECT_ID_API_SECRET")),
 }
 
 
@@ -35,7 +41,13 @@ class MissingClient:
         return False
 
     def __repr__(self) -> str:
-        return f"<context.{self._name}: not configured; needs {', '.join(NEEDS.get(self._name, ()))}>"
+        needs = ", ".join(NEEDS.get(self._name, ()))
+        more = "".join(
+            f"; {what} need {', '.join(names)}"
+            for key, (what, names) in NEEDS_FOR.items()
+            if key.split(".")[0] == self._name
+        )
+        return f"<context.{self._name}: not configured; needs {needs}{more}>"
 
     def __getattr__(self, attribute: str) -> NoReturn:
         if attribute.startswith("__"):
@@ -47,10 +59,12 @@ class MissingClient:
 
     def error(self, attribute: str) -> CredentialsError:
         """The error a use of this client raises: which variables, and the two ways to set them."""
-        needs = NEEDS.get(self._name, ())
+        own = f"context.{self._name}"
+        what, needs = NEEDS_FOR.get(f"{self._name}.{attribute}", (own, NEEDS.get(self._name, ())))
         first = next((name for name in needs if "=" not in name), "NAME")
+        has = f"{what} has no credentials; it needs" if what == own else f"{what} have no credentials; they need"
         return CredentialsError(
-            f"context.{self._name}.{attribute}: context.{self._name} has no credentials; it needs "
-            f"{', '.join(needs)}. Set them in the environment or the notebook folder's .env, or store one "
-            f"with `%sinch secrets add {first}`, then run %sinch start again; sn.clients() shows what is set"
+            f"{own}.{attribute}: {has} {', '.join(needs)}. Set them in the environment or the notebook "
+            f"folder's .env, or store one with `%sinch secrets add {first}`, then run %sinch start again; "
+            "sn.clients() shows what is set"
         )

@@ -1,7 +1,8 @@
 """The clients a handler's ``context`` carries, as the Functions runtime pre-wires them (reference §3.2).
 
-Each is None until its credentials are set: ``voice`` needs the Voice App key and secret;
-``conversation`` the project access key and ``CONVERSATION_APP_ID``; ``sms``
+Each is None until its credentials are set: ``voice`` needs the Voice App key and secret
+(Voice API v1) or the project access key (Voice API v2 ``call``; ``VOICE_SERVICE_ID`` picks the
+service); ``conversation`` the project access key and ``CONVERSATION_APP_ID``; ``sms``
 ``SMS_SERVICE_PLAN_ID``; ``numbers`` ``ENABLE_NUMBERS_API=true``. The last three are the
 official ``sinch`` SDK's domains.
 """
@@ -14,7 +15,8 @@ from typing import Any
 from ..contract.secret import Secret
 from . import hosts
 from .credentials import Credentials, Lookup
-from .voice_calls import VoiceClient
+from .oauth import TokenSource
+from .voice_calls import VoiceClient, VoiceV2Client
 
 __all__ = ["Clients", "build_clients", "simulated_clients"]
 
@@ -47,9 +49,14 @@ def _sdk(credentials: Credentials, lookup: Lookup) -> Any:
 
 def build_clients(credentials: Credentials, lookup: Lookup) -> Clients:
     """The clients these credentials allow."""
+    c = credentials
+    v2 = None
+    if c.project_id and c.key_id and c.key_secret:
+        tokens = TokenSource(hosts.auth_url(lookup), c.key_id, c.key_secret)
+        v2 = VoiceV2Client(hosts.voice_v2_url(lookup), c.project_id, tokens, c.voice_service_id)
     voice = None
-    if credentials.application_key and credentials.application_secret:
-        voice = VoiceClient(hosts.voice_url(lookup), credentials.application_key, credentials.application_secret)
+    if (c.application_key and c.application_secret) or v2 is not None:
+        voice = VoiceClient(hosts.voice_url(lookup), c.application_key, c.application_secret, v2=v2)
     project = credentials.project_id and credentials.key_id and credentials.key_secret
     sdk = _sdk(credentials, lookup) if project else None
     enable_numbers = (lookup("ENABLE_NUMBERS_API")[0] or "").lower() == "true"

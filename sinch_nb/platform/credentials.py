@@ -43,6 +43,8 @@ KNOWN_NAMES = (
     "CONVERSATION_WEBHOOK_SECRET",
     "SMS_SERVICE_PLAN_ID",
     "VOICE_REGION",
+    "VOICE_SERVICE_ID",
+    "VOICE_SERVICE_SECRET",
     "NGROK_AUTHTOKEN",
 )
 
@@ -69,6 +71,9 @@ class Credentials:
     conversation_webhook_secret: Secret | None = None
     sms_service_plan_id: str | None = None
     voice_region: str | None = None
+    #: Voice API v2: the service linking points at the tunnel and calls are placed with; its webhook secret.
+    voice_service_id: str | None = None
+    voice_service_secret: Secret | None = None
 
 
 class CredentialStore:
@@ -151,6 +156,8 @@ class CredentialStore:
             conversation_webhook_secret=self.secret("CONVERSATION_WEBHOOK_SECRET"),
             sms_service_plan_id=self.get("SMS_SERVICE_PLAN_ID"),
             voice_region=self.get("VOICE_REGION"),
+            voice_service_id=self.get("VOICE_SERVICE_ID"),
+            voice_service_secret=self.secret("VOICE_SERVICE_SECRET"),
         )
 
     def sources(self) -> dict[str, str]:

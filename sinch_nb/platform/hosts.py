@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .credentials import Lookup
 
-__all__ = ["auth_url", "conversation_url", "functions_url", "voice_management_url", "voice_url"]
+__all__ = ["auth_url", "conversation_url", "functions_url", "voice_management_url", "voice_url", "voice_v2_url"]
 
 
 def _override(lookup: Lookup, name: str, default: str) -> str:
@@ -22,6 +22,21 @@ def voice_url(lookup: Lookup) -> str:
     region = lookup("VOICE_REGION")[0]
     default = f"https://calling-{region}.api.sinch.com" if region else "https://calling.api.sinch.com"
     return _override(lookup, "SINCH_VOICE_URL", default)
+
+
+#: Voice API v2's regional hosts (``{region}.voice.api.sinch.com``), as the ``sinch`` SDK names them.
+VOICE_V2_REGIONS = ("us1", "br1", "eu1", "sg1", "au1")
+
+
+def voice_v2_url(lookup: Lookup) -> str:
+    """Voice API v2 (services, calls): ``SINCH_VOICE_V2_URL``, or ``VOICE_REGION`` when it is a v2 region.
+
+    ``VOICE_REGION`` also names v1 Calling API regions (``euc1``…); only ``us1``, ``br1``, ``eu1``,
+    ``sg1`` and ``au1`` pick a v2 host, anything else leaves the global ``https://voice.api.sinch.com``.
+    """
+    region = lookup("VOICE_REGION")[0]
+    prefix = f"{region}." if region in VOICE_V2_REGIONS else ""
+    return _override(lookup, "SINCH_VOICE_V2_URL", f"https://{prefix}voice.api.sinch.com")
 
 
 def conversation_url(lookup: Lookup) -> str:

@@ -5,12 +5,17 @@
 - OAuth: ``POST /oauth2/token`` with Basic key_id:key_secret and ``grant_type=client_credentials``.
 - Conversation webhooks: ``POST /v1/projects/{p}/webhooks``, ``GET /v1/projects/{p}/apps/{a}/webhooks``,
   ``DELETE /v1/projects/{p}/webhooks/{id}``, bearer token required.
+- Voice API v2 (reference/sinch-voice-v2.md §7, bearer token required, errors as RFC 9457 problems):
+  ``GET``/``PATCH /v2/projects/{p}/services/{id}`` (only the fields sent change; ``isDefault: false``
+  and a ``callBehavior`` off its three shapes are refused), ``POST /v2/projects/{p}/calls``
+  (``{commands}`` with known commands, ``dial`` destinations and limits checked; 201).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -45,6 +50,25 @@ class FakeSinch:
     #: Functions Operations API: status reads per function, and the log events it streams.
     status_reads: dict[str, int] = field(default_factory=dict)
     log_events: list[dict[str, Any]] = field(default_factory=list)
+    #: Voice API v2: services by id (as GET returns them), every PATCH body, every call created.
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    service_patches: list[dict[str, Any]] = field(default_factory=list)
+    v2_calls: list[dict[str, Any]] = field(default_factory=list)
+    #: The next service PATCH is applied but its answer is lost (a 504), as when the kernel dies mid-request.
+    lose_next_patch_answer: bool = False
+
+    def add_service(self, service_id: str, call_behavior: dict[str, Any] | None, *, is_default: bool = False) -> None:
+        """A service of the project, as ``GET …/services/{id}`` answers it (OAS ``serviceResponse``)."""
+        self.services[service_id] = {
+            "serviceId": service_id,
+            "projectId": self.project_id,
+            "createTime": "2026-11-01T10:00:00Z",
+            "updateTime": "2026-11-01T10:00:00Z",
+            "name": f"service-{service_id[:8]}",
+            "description": "",
+            "isDefault": is_default,
+            **({"callBehavior": call_behavior} if call_behavior is not None else {}),
+        }
 
     def app(self) -> Starlette:
         return Starlette(
@@ -59,8 +83,75 @@ class FakeSinch:
                 Route("/v1/projects/{project}/functions/{function}/logs/stream", self.function_logs, methods=["GET"]),
                 Route("/calling/v1/calls/id/{call}", self.update_call, methods=["PATCH"]),
                 Route("/v1/projects/{project}/messages:send", self.send_message, methods=["POST"]),
+                Route("/v2/projects/{project}/services/{service}", self.voice_service, methods=["GET", "PATCH"]),
+                Route("/v2/projects/{project}/calls", self.start_v2_call, methods=["POST"]),
             ]
         )
+
+    # Voice API v2 ---------------------------------------------------------------
+
+    async def voice_service(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return problem(401, "Unauthorized", "a bearer token from /oauth2/token is required")
+        service = self.services.get(request.path_params["service"])
+        if request.path_params["project"] != self.project_id or service is None:
+            return problem(404, "Not Found", "no such service in this project")
+        if request.method == "GET":
+            return JSONResponse(service)
+        body, refused = await _v2_body(request)
+        if refused is not None or body is None:
+            return refused or problem(400, "Bad Request", "no body")
+        unknown = set(body) - {"name", "description", "isDefault", "callBehavior"}
+        if unknown:
+            return problem(400, "Bad Request", f"fields that cannot be updated: {sorted(unknown)}")
+        if body.get("isDefault") is False:
+            return problem(400, "Bad Request", "isDefault can only be set to true")
+        if "callBehavior" in body:
+            why = behavior_error(body["callBehavior"])
+            if why:
+                return problem(400, "Bad Request", why)
+        self.service_patches.append({"service_id": service["serviceId"], **body})
+        service.update(body)
+        service["updateTime"] = "2026-12-01T10:00:00Z"
+        if self.lose_next_patch_answer:
+            self.lose_next_patch_answer = False
+            return problem(504, "Gateway Timeout", "the update was applied; its answer was lost")
+        return JSONResponse(service)
+
+    async def start_v2_call(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return problem(401, "Unauthorized", "a bearer token from /oauth2/token is required")
+        if request.path_params["project"] != self.project_id:
+            return problem(404, "Not Found", "no such project")
+        body, refused = await _v2_body(request)
+        if refused is not None or body is None:
+            return refused or problem(400, "Bad Request", "no body")
+        if set(body) - {"commands", "parameters", "batchOptions"}:
+            return problem(
+                400, "Bad Request", f"unknown fields {sorted(set(body) - {'commands', 'parameters', 'batchOptions'})}"
+            )
+        commands = body.get("commands")
+        why = "commands is required (at least one)" if not commands else commands_error(commands, "commands")
+        if why:
+            return problem(400, "Bad Request", why)
+        service_id = request.query_params.get("serviceId")
+        if service_id is not None and service_id not in self.services:
+            return problem(404, "Not Found", f"no service {service_id} in this project")
+        if service_id is None:
+            service_id = next((s for s, v in self.services.items() if v.get("isDefault")), "default-service")
+        session_id = uuid.uuid4().hex.upper()[:26]
+        self.v2_calls.append(
+            {
+                "body": body,
+                "service_id": service_id,
+                "query": dict(request.query_params),
+                "idempotency_key": request.headers.get("idempotency-key"),
+                "authorization": request.headers.get("authorization"),
+                "session_id": session_id,
+            }
+        )
+        answer = {"projectId": self.project_id, "serviceId": service_id, "sessionId": session_id}
+        return JSONResponse(answer, status_code=201)
 
     def _refuse(self, why: str) -> JSONResponse:
         self.refused.append(why)
@@ -164,3 +255,143 @@ class FakeSinch:
         if self.webhooks.pop(request.path_params["webhook"], None) is None:
             return JSONResponse({"error": {"code": 404}}, status_code=404)
         return JSONResponse({})
+
+
+# Voice API v2 -----------------------------------------------------------------
+
+V2_COMMANDS = {
+    "answer",
+    "hangup",
+    "dial",
+    "messages",
+    "stopMessages",
+    "pause",
+    "webhook",
+    "amd",
+    "startRecording",
+    "stopRecording",
+    "bridgeCall",
+    "menu",
+    "gotoMenu",
+}
+DIAL_EVENTS = {"onAnswer", "onBusy", "onReject", "onTimeout", "onHangup", "onFailure"}
+E164 = re.compile(r"\+?[1-9][0-9]{1,14}")
+
+
+def problem(status: int, title: str, detail: str) -> JSONResponse:
+    """An RFC 9457 problem, as the Voice API v2 answers errors."""
+    body = {"type": f"https://developers.sinch.com/errors/{status}", "title": title, "detail": detail}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def behavior_error(behavior: Any) -> str | None:
+    """Why ``callBehavior`` is not one of its three shapes (WEBHOOK, STATIC, NONE), or None."""
+    if not isinstance(behavior, dict):
+        return "callBehavior must be an object"
+    kind = behavior.get("type")
+    allowed = {"WEBHOOK": {"type", "webhook"}, "STATIC": {"type", "static"}, "NONE": {"type"}}
+    if kind not in allowed:
+        return f"callBehavior.type must be WEBHOOK, STATIC or NONE, not {kind!r}"
+    if set(behavior) - allowed[kind]:
+        return f"callBehavior of type {kind} takes no {sorted(set(behavior) - allowed[kind])}"
+    if kind == "WEBHOOK":
+        webhook = behavior.get("webhook")
+        if not isinstance(webhook, dict) or not str(webhook.get("url") or "").startswith(("https://", "http://")):
+            return "callBehavior.webhook.url is required and must be an absolute URL"
+        extra = set(webhook) - {"url", "fallbackUrl"}
+        if extra:
+            return f"callBehavior.webhook takes url and fallbackUrl only, not {sorted(extra)}"
+    if kind == "STATIC":
+        static = behavior.get("static")
+        if not isinstance(static, dict) or not isinstance(static.get("commands"), list) or not static["commands"]:
+            return "callBehavior.static must be SVAML input with commands"
+        return commands_error(static["commands"], "callBehavior.static.commands")
+    return None
+
+
+def commands_error(commands: Any, where: str) -> str | None:
+    """Why a command list is not SVAML v2 (unknown commands anywhere, dial's fields), or None."""
+    if not isinstance(commands, list):
+        return f"{where} must be a list of commands"
+    for index, command in enumerate(commands):
+        at = f"{where}[{index}]"
+        if not isinstance(command, dict) or command.get("command") not in V2_COMMANDS:
+            return f"{at}: unknown command {command!r}"
+        if command["command"] == "dial":
+            why = dial_error(command, at)
+            if why:
+                return why
+        for key, value in command.items():  # nested flows: events, menus' matches and onFail
+            for nested, path in nested_lists(value, f"{at}.{key}"):
+                why = commands_error(nested, path)
+                if why:
+                    return why
+    return None
+
+
+def nested_lists(value: Any, where: str) -> list[tuple[list[Any], str]]:
+    """Lists of command dicts inside ``value``."""
+    found: list[tuple[list[Any], str]] = []
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "command" in v for v in value):
+        found.append((value, where))
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            found += nested_lists(inner, f"{where}.{key}")
+    return found
+
+
+def party_error(party: Any, where: str, kinds: set[str]) -> str | None:
+    if not isinstance(party, dict) or party.get("type") not in kinds:
+        return f"{where}.type must be one of {sorted(kinds)}"
+    if party["type"] == "PHONE":
+        number = str((party.get("phone") or {}).get("number") or "")
+        if not (3 <= len(number) <= 16 and E164.fullmatch(number)):
+            return f"{where}.phone.number must be E.164, not {number!r}"
+    if party["type"] == "SIP" and not str((party.get("sip") or {}).get("endpoint") or "").startswith(("sip:", "sips:")):
+        return f"{where}.sip.endpoint must be a sip: or sips: URI"
+    return None
+
+
+def dial_error(dial: dict[str, Any], where: str) -> str | None:
+    if "to" not in dial:
+        return f"{where}.to is required"
+    why = party_error(dial["to"], f"{where}.to", {"PHONE", "SIP", "STREAM", "VOICE_RELAY"})
+    if why is None and "from" in dial:
+        why = party_error(dial["from"], f"{where}.from", {"PHONE", "SIP"})
+    if why:
+        return why
+    name = dial.get("callName")
+    if name is not None and not (isinstance(name, str) and re.fullmatch(r"\S{1,32}", name)):
+        return f"{where}.callName must be 1-32 characters without whitespace"
+    for key, high in (("dialTimeoutDurationSeconds", 60), ("maxCallDurationSeconds", 14400)):
+        value = dial.get(key)
+        if value is not None and not (isinstance(value, int) and 1 <= value <= high):
+            return f"{where}.{key} must be 1-{high}"
+    events = dial.get("events", {})
+    if not isinstance(events, dict) or set(events) - DIAL_EVENTS:
+        return f"{where}.events takes {sorted(DIAL_EVENTS)} only"
+    unknown = set(dial) - {
+        "command",
+        "to",
+        "from",
+        "callName",
+        "dialTimeoutDurationSeconds",
+        "maxCallDurationSeconds",
+        "events",
+    }
+    return f"{where}: unknown fields {sorted(unknown)}" if unknown else None
+
+
+async def _v2_body(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 16 <= len(key) <= 128:
+        return None, problem(400, "Bad Request", "Idempotency-Key must be 16-128 characters")
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return None, problem(415, "Unsupported Media Type", "send application/json")
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None, problem(400, "Bad Request", "the body is not JSON")
+    if not isinstance(body, dict):
+        return None, problem(400, "Bad Request", "the body must be a JSON object")
+    return body, None
