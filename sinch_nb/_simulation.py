@@ -33,21 +33,40 @@ def dial(
     custom: str = "",
     callee: Callee = "answer",
     model: PlatformModel | None = None,
+    api: str | None = None,
 ) -> TranscriptFrame:
     """Place a simulated call through the runtime (started if needed); returns the transcript.
 
     Each prompt takes the next of ``press`` (one key, or a digit sequence such as ``"1234#"``,
     or ``"hangup"``); when they run out the caller stays silent, and once connected hangs up.
     ``callee`` is how the far end of a connect answers: ``"answer"``, ``"busy"``,
-    ``"no-answer"`` or ``"failed"``. ``.timeline()`` on the result draws the call.
+    ``"no-answer"`` or ``"failed"``. ``.timeline()`` on the result draws the call. ``api``:
+    ``"v1"`` (ICE, PIE, ACE, DiCE) or ``"v2"`` (``call.*`` CloudEvents); by default v2 when
+    only v2 handlers (``%%sinch incoming``…) are defined.
     """
     from .simulate.caller import dial as simulate_dial
 
     session = get_session()
     server = session.running()
-    options = {**session.simulator_options(), "model": model or session.simulation}
+    options = {**session.simulator_options(), **_v2_options(session, api), "model": model or session.simulation}
     transcript = simulate_dial(server.url, cli, to, press, custom=custom, callee=callee, **options)
     return transcript.to_frame()
+
+
+def _v2_options(session: Any, api: str | None) -> dict[str, Any]:
+    """Which Voice API a simulated call speaks, and the v2 service it is signed for."""
+    from .functions.routing import CALL_KINDS
+
+    kinds = {handler.kind for handler in session.registry.handlers()}
+    chosen = api or ("v2" if kinds & set(CALL_KINDS) and "ice" not in kinds else "v1")
+    if chosen not in ("v1", "v2"):
+        raise ValueError(f"api={api!r}: use 'v1' or 'v2'")
+    secret = session.settings.voice_service_secret
+    return {
+        "api": chosen,
+        "service_id": session.settings.voice_service_id or "sinch-nb-simulator",
+        "service_secret": secret.reveal() if secret is not None else None,
+    }
 
 
 def simulation(**changes: Any) -> PlatformModel:
@@ -201,7 +220,13 @@ def explore(
         result = session.answer("POST", path, headers, body)
         return Reply(result.status, result.body, result.headers)
 
-    options = {**session.simulator_options(), "source": "explorer", "model": session.simulation, "callee": callee}
+    options = {
+        **session.simulator_options(),
+        **_v2_options(session, None),
+        "source": "explorer",
+        "model": session.simulation,
+        "callee": callee,
+    }
     return run_explore(send, cli, to, max_depth=max_depth, sent_of=session.app.close_sandbox, **options)
 
 
@@ -217,7 +242,7 @@ def dialpad(cli: str = "+15551234567", to: str = "+15559876543", timeout: float 
     def transport() -> Transport:
         return http_transport(httpx.Client(base_url=session.running().url, timeout=30))
 
-    options = {**session.simulator_options(), "model": session.simulation}
+    options = {**session.simulator_options(), **_v2_options(session, None), "model": session.simulation}
     return Dialpad(transport, cli=cli, to=to, call_options=options, timeout=timeout)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..simulate.caller import Call, Transport
+from ..simulate.caller import Call, Transport, new_call
 
 __all__ = ["Dialpad"]
 
@@ -75,12 +75,14 @@ class Dialpad:
         with self._lock:
             if self.call is not None and self.call.state not in ("ended", "idle"):
                 self.call.hang_up()
-            self.call = Call(
+            options = dict(self.call_options)
+            self.call = new_call(
+                options.pop("api", "v1"),
                 self.transport_factory(),
                 self.from_box.value,
                 self.to_box.value,
                 on_change=lambda call: self._render(),
-                **self.call_options,
+                **options,
             )
             self.call.start()
             self._arm_timer()

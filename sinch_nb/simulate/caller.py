@@ -30,7 +30,7 @@ from .transport import Reply, Transport, failure, http_transport
 if TYPE_CHECKING:
     from .frames import TranscriptFrame
 
-__all__ = ["Call", "CallTranscript", "Reply", "Step", "Transport", "dial", "http_transport"]
+__all__ = ["Call", "CallTranscript", "Reply", "Step", "Transport", "dial", "http_transport", "new_call", "run"]
 
 #: Connects whose callee leg is answered, and so may bring an ACE (R4).
 CALLEE_LEGS = ("connectPstn", "connectSip", "connectMxp")
@@ -477,6 +477,20 @@ class Call:
         return self
 
 
+#: What only a v1 call or only a v2 call takes among the simulator's options.
+_V1_ONLY = ("custom", "application_key", "application_secret")
+_V2_ONLY = ("service_id", "service_secret")
+
+
+def new_call(api: str, transport: Transport, cli: str, to: str, **options: Any) -> Any:
+    """A simulated call of Voice API ``api`` ("v1": ICE/PIE/ACE/DiCE, "v2": call.* CloudEvents)."""
+    if api == "v2":
+        from .v2_call import CallV2
+
+        return CallV2(transport, cli, to, **{k: v for k, v in options.items() if k not in _V1_ONLY and v is not None})
+    return Call(transport, cli, to, **{k: v for k, v in options.items() if k not in _V2_ONLY})
+
+
 def dial(
     base_url: str,
     cli: str,
@@ -491,10 +505,14 @@ def dial(
     callee: Callee = "answer",
     model: PlatformModel | None = None,
     timeout: float = 30.0,
+    api: str = "v1",
+    service_id: str | None = None,
+    service_secret: str | None = None,
 ) -> CallTranscript:
     """Place one simulated call to the runtime at ``base_url`` over HTTP; returns its transcript."""
     with httpx.Client(base_url=base_url, timeout=timeout) as client:
-        call = Call(
+        call = new_call(
+            api,
             http_transport(client),
             cli,
             to,
@@ -504,12 +522,14 @@ def dial(
             marker=marker,
             source=source,
             callee=callee,
-            model=model,
+            model=model or PlatformModel(),
+            service_id=service_id,
+            service_secret=service_secret,
         )
         return run(call, press)
 
 
-def run(call: Call, press: Iterable[str | int] = ()) -> CallTranscript:
+def run(call: Any, press: Iterable[str | int] = ()) -> CallTranscript:
     """Drive ``call``: each prompt takes the next press; when presses run out the caller stays silent
     until the menus stop asking, and once connected the caller hangs up.
     """
@@ -521,4 +541,5 @@ def run(call: Call, press: Iterable[str | int] = ()) -> CallTranscript:
     while call.state == "menu":  # silence, one prompt at a time; the callback budget ends a menu loop
         call.wait()
     call.hang_up()
-    return call.transcript
+    transcript: CallTranscript = call.transcript
+    return transcript

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .caller import Call, Transport
+from .caller import Call, Transport, new_call
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,7 +167,8 @@ def explore(
     def run(keys: tuple[str, ...], expected: list[str]) -> tuple[Call, int, str | None]:
         """A fresh call pressing ``keys``; where the last key's effects begin; why it diverged, if it did."""
         nonlocal callbacks
-        call = Call(transport, cli, to, sandbox=sent_of is not None, **call_options).start()
+        options = dict(call_options)
+        call = new_call(options.pop("api", "v1"), transport, cli, to, sandbox=sent_of is not None, **options).start()
         mark, diverged = 0, None
         for index, key in enumerate(keys):
             if call.state != "menu" or _signature(call) != expected[index]:
