@@ -163,3 +163,38 @@ def test_the_explorer_and_the_dial_pad_work_on_v2(sn: Any) -> None:
     pad.call_button.click()
     pad.keys["2"].click()
     assert "Bye" in pad.text() and pad.call.state == "ended"
+
+
+def test_calls_fold_v2_calls_with_their_reason_and_menu_inputs(sn: Any) -> None:
+    sn.on_call(
+        incoming=lambda context, call, builder: builder.answer().menu("ask", lambda m: m.prompt("Type").max_length(2)),
+        manage=lambda context, call, builder: builder.say("ok").hangup(),
+    )
+    placed = sn.dial("+1555", "+1666", press=["42"])
+    row = sn.calls().loc[placed.attrs["call_id"]]
+    assert (row["kinds"], row["menu_path"], row["reason"], row["result"]) == (
+        "call.incoming → call.menu → call.hangup",
+        "42",
+        "MANAGER_HANGUP",
+        "COMPLETED",
+    )
+
+
+def test_v10_the_app_calls_out_on_simulated_traffic_and_the_callee_answers(sn: Any) -> None:
+    from sinch_nb import get_session
+
+    def incoming(context: Any, call: Any, builder: Any) -> Any:
+        placed = context.voice.call("+15557770000", on_answer=lambda b: b.say("This is your reminder").hangup())
+        context.log.info("session %s", placed["sessionId"])
+        return builder.answer().say("Calling you back").hangup()
+
+    sn.on_call(incoming=incoming)
+    sn.dial("+1555", "+1666")
+    platform = get_session().app.platform
+    assert platform.wait_quiet(10)
+    transcript = platform.calls_v2[-1]
+    said = [(s.party, s.action, s.text) for s in transcript.steps]
+    assert ("callee", "answer", "+15557770000: answered") in said and ("app", "say", "This is your reminder") in said
+    hangups = sn.callbacks(kind="call.hangup")
+    assert len(hangups) == 2 and (hangups["result"].astype(str) == "COMPLETED").all()
+    assert "session " in sn.callback(int(sn.callbacks(kind="call.incoming").index[0]))["logs"][0]["message"]

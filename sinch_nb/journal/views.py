@@ -120,11 +120,12 @@ def calls_frame(journal: Journal, *, session: str | None = None, hide: tuple[str
     if frame.empty:
         return JournalFrame(pd.DataFrame(columns=columns).set_index("call_id"))
     frame = frame.assign(
-        menu_step=frame["menu_result_value"].where(frame["kind"] == "pie"),
+        menu_step=frame["menu_result_value"].where(frame["kind"].isin(["pie", "call.menu"])),
         is_error=frame["outcome"].isin(["error", "fallback", "rejected"]),
         kind_text=frame["kind"].astype(str),
     )
-    dice = frame[frame["kind"] == "dice"].groupby("call_id", observed=True)[["reason", "result"]].last()
+    ended = frame["kind"].isin(["dice", "call.hangup", "call.failed"])  # v1 DiCE, v2 call.hangup / call.failed
+    dice = frame[ended].groupby("call_id", observed=True)[["reason", "result"]].last()
     grouped = frame.groupby("call_id", sort=False, observed=True)
     summary = pd.DataFrame(
         {

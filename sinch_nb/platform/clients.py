@@ -83,5 +83,6 @@ def simulated_clients(base_url: str, key_id: str, key_secret: str, application_s
     configuration.conversation_region = "us"
     configuration.sms_domain = base_url
     configuration.sms_region = "us"
-    voice = VoiceClient(base_url, "sinch-nb-simulator", Secret(application_secret))
+    v2 = VoiceV2Client(base_url, "sinch-nb-simulator", TokenSource(base_url, key_id, Secret(key_secret)))
+    voice = VoiceClient(base_url, "sinch-nb-simulator", Secret(application_secret), v2=v2)
     return Clients(voice=voice, conversation=client.conversation, sms=client.sms, numbers=None)

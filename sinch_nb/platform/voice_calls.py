@@ -49,8 +49,13 @@ _NAME = re.compile(r"\S{1,32}")
 
 
 def flow_commands(flow: Any, field: str = "flow") -> list[dict[str, Any]]:
-    """A v2 flow as its command list: a ``{"commands": [...]}`` dict, a list of command dicts, or a
-    builder (anything whose ``build()`` returns ``{"commands": [...]}``)."""
+    """A v2 flow as its command list: a ``{"commands": [...]}`` dict, a list of command dicts, a
+    builder (anything whose ``build()`` returns ``{"commands": [...]}``), or a callable given a fresh builder."""
+    if callable(flow) and not callable(getattr(flow, "build", None)):
+        from ..functions.commands import commands as new_builder
+
+        fresh = new_builder()
+        flow = flow(fresh) or fresh
     built = flow.build() if callable(getattr(flow, "build", None)) else flow
     commands = built.get("commands") if isinstance(built, Mapping) else built
     if isinstance(commands, Sequence) and not isinstance(commands, str | bytes):

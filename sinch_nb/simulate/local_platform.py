@@ -35,6 +35,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..contract.signing import sign_conversation_webhook, verify_voice_callback
+from ..functions.commands import check_answer
+from ..functions.errors import SinchNbError
 from ..functions.origin import PLATFORM_PREFIX, simulated
 from ..journal import Journal
 from ..journal.record import Record
@@ -102,6 +104,8 @@ class LocalPlatform:
         self.model: Callable[[], PlatformModel] = PlatformModel
         #: The last callouts placed, oldest first: each with the transcript of its call (R17–R20).
         self.callouts: deque[Callout] = deque(maxlen=KEEP_CALLOUTS)
+        #: The transcripts of the Voice API v2 calls the app placed (``context.voice.call``), newest last.
+        self.calls_v2: deque[Any] = deque(maxlen=KEEP_CALLOUTS)
         self._callout_times: deque[float] = deque()
         self.contacts: dict[tuple[str, str], Contact] = {}
         self._tokens: set[str] = set()
@@ -113,6 +117,7 @@ class LocalPlatform:
                 Route("/v1/projects/{project}/messages:send", self.send_message, methods=["POST"]),
                 Route("/xms/v1/{project}/batches", self.send_batch, methods=["POST"]),
                 Route("/calling/v1/callouts", self.callout, methods=["POST"]),
+                Route("/v2/projects/{project}/calls", self.start_call, methods=["POST"]),
             ]
         )
 
@@ -255,6 +260,57 @@ class LocalPlatform:
         callout.transcript.add(steps[-1].at if steps else 0.0, "callout", "sinch_nb", "error", why)
         callout.transcript.outcome += " → stopped"
 
+    # Voice API v2 -----------------------------------------------------------
+
+    async def start_call(self, request: Request) -> Response:
+        """``POST /v2/projects/{project}/calls``: OAuth; 201 with the session at once, then the call (V10)."""
+        if not self._authorised(request):
+            return _problem(401, "Unauthorized", "a bearer token from /oauth2/token is required")
+        try:
+            body = json.loads(await request.body())
+            commands = list(body["commands"])
+            check_answer({"commands": commands})
+        except (ValueError, KeyError, TypeError, SinchNbError) as error:
+            return _problem(400, "Bad Request", f"{{commands: [...]}} with a dial first: {error}")
+        if not commands or commands[0].get("command") != "dial":
+            return _problem(400, "Bad Request", "the first command of a call is the dial that places it")
+        service = request.query_params.get("serviceId") or "sinch-nb-simulator"
+        session_id = _ulid()
+        self._started()
+        threading.Thread(target=self._call_v2, args=(commands,), name=f"v2 call {session_id}", daemon=True).start()
+        return JSONResponse({"projectId": PROJECT_ID, "serviceId": service, "sessionId": session_id}, status_code=201)
+
+    def _call_v2(self, commands: list[dict[str, Any]]) -> None:
+        """An outbound v2 call through the runtime: the dial's callee answers (or not) and its events run (V10)."""
+        from .v2_call import CallV2
+
+        options = self.callback_options()
+        try:
+            to = commands[0].get("to") or {}
+            number = (to.get("phone") or {}).get("number") or (to.get("sip") or {}).get("endpoint") or "?"
+            with httpx.Client(base_url=self.runtime_url(), timeout=60) as client:
+                call = CallV2(
+                    http_transport(client),
+                    "+15550000000",
+                    str(number),
+                    marker=str(options.get("marker", "")),
+                    source=options.get("source"),
+                    service_id=str(options.get("service_id") or "sinch-nb-simulator"),
+                    service_secret=options.get("service_secret"),
+                    callee=self.model().callout_callee,
+                    model=self.model(),
+                    person="callee",
+                )
+                call.place(commands)
+                while call.state == "menu":
+                    call.wait()
+                call.hang_up()
+                self.calls_v2.append(call.transcript)
+        except httpx.HTTPError:  # the runtime stopped: the call goes nowhere, as it would on the platform
+            return
+        finally:
+            self._done()
+
     # SMS API ----------------------------------------------------------------
 
     async def send_batch(self, request: Request) -> Response:
@@ -371,6 +427,12 @@ def _delivery(
         "message_metadata": body.get("message_metadata", ""),
         "correlation_id": body.get("correlation_id", ""),
     }
+
+
+def _problem(status: int, title: str, detail: str) -> JSONResponse:
+    """An error as the Voice API v2 writes it (RFC 9457 problem details)."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

@@ -127,6 +127,8 @@ class CallV2:
     sandbox: bool = False
     on_change: Callable[[CallV2], None] | None = None
     max_callbacks: int | None = None
+    #: Who the simulated person is: the ``caller`` of an inbound call, or the ``callee`` the app dialled (V10).
+    person: str = "caller"
     # What the call is doing
     transcript: CallTranscript = field(init=False)
     state: str = field(default="idle", init=False)
@@ -237,6 +239,15 @@ class CallV2:
         self._play(commands)
         return self
 
+    def place(self, commands: list[dict[str, Any]]) -> CallV2:
+        """V10: an outbound call the app started (``POST /calls``): its commands run, the first a ``dial``."""
+        if self.state != "idle":
+            raise RuntimeError("this call has started already; place a new one")
+        self.state = "connected"
+        self._event = "call.answered"
+        self._play(commands)
+        return self
+
     def press(self, keys: str | int) -> CallV2:
         """The caller answers the menu: keys collected up to the item's maximum or its terminating sequence (V6)."""
         keys = str(keys)
@@ -273,11 +284,11 @@ class CallV2:
         return self._failed()
 
     def hang_up(self) -> CallV2:
-        """The caller hangs up: ``call.hangup`` with ``CALLER_HANGUP`` (V8)."""
+        """The simulated person hangs up: ``call.hangup``, ``CALLER_HANGUP`` (``CALLEE_HANGUP`` when dialled, V8)."""
         if self.state in ("ended", "idle"):
             return self._changed()
-        self._note("call.hangup", "caller", "hangup", "hangs up")
-        return self._end("CALLER_HANGUP")
+        self._note("call.hangup", self.person, "hangup", "hangs up")
+        return self._end("CALLEE_HANGUP" if self.person == "callee" else "CALLER_HANGUP")
 
     @property
     def pies(self) -> int:
@@ -444,6 +455,8 @@ class CallV2:
         else:
             self.clock += self.model.ring_seconds if self.callee == "answer" else 1
         self._note(self._event, "callee", self.callee, f"{target}: {webhook.removeprefix('call.')}")
+        if self.callee == "answer" and self.person == "callee" and self.answered_at is None:
+            self.answered_at = self.clock  # the app's own outbound call: answered when its callee answers
         self.transcript.outcome = f"dial {target} → {webhook.removeprefix('call.')}"
         events = command.get("events")
         if events is not None:
