@@ -68,6 +68,14 @@ def _begin(incoming: Incoming, marker: str) -> Record:
     )
 
 
+def _http_request(incoming: Incoming, body: bytes) -> HttpRequest:
+    """The request as a handler's ``request`` sees it: method, path, query, headers, body."""
+    query = dict(parse_qsl(incoming.query, keep_blank_values=True))
+    return HttpRequest(
+        method=incoming.method, path=incoming.path, query=query, headers=dict(incoming.headers), body=body
+    )
+
+
 def _route(incoming: Incoming, custom: frozenset[str]) -> routing.Resolution:
     """Where the Functions routing sends this request; refused with 404 (the routes listed to local requests only)."""
     try:
@@ -229,13 +237,7 @@ class CallbackApp:
                 return replies.commands_reply(call_events.FALLBACK_V2, record)
             record.outcome = "default"
             return Response(status_code=204)
-        request = HttpRequest(
-            method=incoming.method,
-            path=incoming.path,
-            query=dict(parse_qsl(incoming.query, keep_blank_values=True)),
-            headers=dict(incoming.headers),
-            body=body,
-        )
+        request = _http_request(incoming, body)
         scheme = incoming.headers.get("x-forwarded-proto", "http")
         webhook_url = f"{scheme}://{incoming.headers.get('host', 'localhost')}/webhook/voice"
         try:
@@ -305,13 +307,7 @@ class CallbackApp:
         if handler is None:  # unregistered between routing and here
             known = routing.fixed_routes()
             raise RefusedError(404, str(RouteNotFoundError(incoming.path, known)), known_routes=known)
-        request = HttpRequest(
-            method=incoming.method,
-            path=incoming.path,
-            query=dict(parse_qsl(incoming.query, keep_blank_values=True)),
-            headers=dict(incoming.headers),
-            body=body,
-        )
+        request = _http_request(incoming, body)
         try:
             result = await self._run(handler, request, record)
         except HandlerError as error:

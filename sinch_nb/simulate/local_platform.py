@@ -176,13 +176,9 @@ class LocalPlatform:
 
     async def send_message(self, request: Request) -> Response:
         """``POST /v1/projects/{project}/messages:send``: check, journal, accept, then deliver (C1–C8)."""
-        if not self._authorised(request):
-            return _error(401, "UNAUTHENTICATED", "a bearer token from /oauth2/token is required")
-        raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return self._refused(raw, "the body is not JSON")
+        raw, body, refused = await self._json(request)
+        if refused is not None:
+            return refused
         recipient = (body.get("recipient") or {}).get("identified_by", {}).get("channel_identities") or []
         if not body.get("app_id") or not isinstance(body.get("message"), dict) or not recipient:
             why = "app_id, message and recipient.identified_by.channel_identities are required"
@@ -315,13 +311,9 @@ class LocalPlatform:
 
     async def send_batch(self, request: Request) -> Response:
         """``POST /xms/v1/{project}/batches``: an SMS to each of ``to`` (C5 segments noted), journaled, answered."""
-        if not self._authorised(request):
-            return _error(401, "UNAUTHENTICATED", "a bearer token from /oauth2/token is required")
-        raw = await request.body()
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return self._refused(raw, "the body is not JSON")
+        raw, body, refused = await self._json(request)
+        if refused is not None:
+            return refused
         to, text = body.get("to"), body.get("body")
         if not isinstance(to, list) or not to or not isinstance(text, str):
             return self._refused(raw, "to (a list of numbers) and body are required")
@@ -333,6 +325,16 @@ class LocalPlatform:
             verdict = judge("SMS", {"text_message": {"text": text}}, None)
             self._journal(raw, 201, json.dumps(answer), contact, verdict, path=f"/xms/v1/{PROJECT_ID}/batches")
         return JSONResponse(answer, status_code=201)
+
+    async def _json(self, request: Request) -> tuple[bytes, Any, Response | None]:
+        """The body of an authorised request as JSON, or the refusal to send (401 without a token, 400 not JSON)."""
+        if not self._authorised(request):
+            return b"", None, _error(401, "UNAUTHENTICATED", "a bearer token from /oauth2/token is required")
+        raw = await request.body()
+        try:
+            return raw, json.loads(raw), None
+        except ValueError:
+            return raw, None, self._refused(raw, "the body is not JSON")
 
     def _refused(
         self, raw: bytes, why: str, *, status: int = 400, code: str = "INVALID_ARGUMENT", contact: Contact | None = None
