@@ -179,11 +179,23 @@ def kernel(tmp_path: Path) -> Any:
     yield from started_kernel(tmp_path)
 
 
-def test_export_says_v2_handlers_are_not_exported_yet(sn: Any, tmp_path: Path) -> None:
+def test_export_takes_v2_handlers_beside_v1_ones(sn: Any, tmp_path: Path) -> None:
     from sinch_nb import svaml
     from sinch_nb.functions.errors import ExportError
 
-    sn.ice(lambda context, event: svaml.ice().hangup())
-    sn.on_call(incoming=lambda context, call, builder: builder.hangup())
-    with pytest.raises(ExportError, match=r"Voice API v2 handlers \(incoming\) cannot be exported yet"):
-        sn.export(tmp_path / "fn", "fn")
+    def ice(context: Any, event: Any) -> Any:
+        return svaml.ice().hangup()
+
+    def incoming(context: Any, call: Any, builder: Any) -> Any:
+        return builder.hangup()
+
+    sn.ice(ice)
+    sn.on_call(incoming=incoming)
+    project = sn.export(tmp_path / "fn", "fn")
+    assert project.exports == {"ice": ["ice"], "voiceWebhook": ["incoming"]}
+    entry = (project.path / "function.js").read_text()
+    assert 'export const voiceWebhook = onCall({ incoming: callSlot("incoming") });' in entry
+    assert "export default { ice, voiceWebhook };" in entry
+    sn.on_call(completed=lambda context, call, builder: None)
+    with pytest.raises(ExportError, match=r"the completed handler .* is not a def"):
+        sn.export(tmp_path / "fn", "fn")  # a lambda has no source of its own to ship

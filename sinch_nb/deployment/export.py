@@ -2,7 +2,8 @@
 
 The project holds ``sinch.json`` (name, runtime ``node``, variables; never a secret),
 ``package.json`` (the Functions runtime package and ``pyodide``, pinned), ``function.js``
-(exports each handler under its Functions routing name), ``assets/`` (the handlers'
+(exports each handler under its Functions routing name; Voice API v2 handlers as
+``voiceWebhook``, built with ``onCall``), ``assets/`` (the handlers'
 sources in execution order, each marked with its cell, and the stdlib-only
 ``sinch_nb.functions`` package), ``.env`` with secret names only, ``.gitignore`` and a README.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
+import textwrap
 from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
@@ -28,6 +30,10 @@ __all__ = ["PYODIDE_VERSION", "RUNTIME_VERSION", "ExportError", "Project", "expo
 PYODIDE_VERSION = "0.27.8"
 RUNTIME_VERSION = "^0.6.0"
 MAX_FILES, MAX_BYTES = 500, 25 * 1024 * 1024
+#: The export Voice API v2 webhooks reach (``POST /`` and ``/webhook/voice``), built with ``onCall``.
+VOICE_V2_EXPORT = "voiceWebhook"
+#: What a Voice API v2 Function declares besides ``FUNCTION_ENV_NAMES``: its Voice service (names only).
+V2_ENV_NAMES = ("VOICE_SERVICE_ID", "VOICE_SERVICE_SECRET")
 _SHIPPED = {"sinch_nb", "sinch_nb.functions"}
 
 
@@ -66,6 +72,19 @@ def _check_imports(origin: str, what: str, source: str) -> None:
         )
 
 
+def _check_function(handler: dict[str, Any]) -> None:
+    """A plain-function handler ships as its source: it must be a ``def`` the Function can rebuild."""
+    try:
+        tree = ast.parse(textwrap.dedent(handler["source"]))
+    except SyntaxError:
+        tree = ast.Module(body=[], type_ignores=[])
+    if not any(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) for node in tree.body):
+        raise ExportError(
+            f"the {handler['key']} handler ({handler['origin']}) is not a def: the Function rebuilds each handler "
+            "from its source, and a lambda has none of its own. Define it with def, or in a %%sinch cell"
+        )
+
+
 def _export_names(handlers: list[dict[str, Any]]) -> dict[str, list[str]]:
     names: dict[str, list[str]] = defaultdict(list)
     for handler in handlers:
@@ -73,6 +92,12 @@ def _export_names(handlers: list[dict[str, Any]]) -> dict[str, list[str]]:
     reserved = [n for n, keys in names.items() if n in routing.VOICE_KINDS and any(" " in k for k in keys)]
     if reserved:
         raise ExportError(f"a custom endpoint ends in /{reserved[0]}, a name the Functions runtime keeps for voice")
+    mixed = [k for k in names.get(VOICE_V2_EXPORT, []) if k.split(" ", 1)[0] not in routing.CALL_KINDS]
+    if mixed:
+        raise ExportError(
+            f"the custom endpoint {mixed[0]} ends in /{VOICE_V2_EXPORT}, the export the Functions runtime keeps "
+            "for Voice API v2 webhooks: end its path with another name"
+        )
     bad = [n for n in names if not n.isidentifier()]
     if bad:
         raise ExportError(f"the endpoint name {bad[0]!r} is not a JavaScript name: end the path with letters")
@@ -84,6 +109,8 @@ def _exports_js(names: dict[str, list[str]]) -> str:
     for name, keys in names.items():
         if keys == [name] and name in routing.VOICE_KINDS:
             lines.append(f"const {name} = voice({json.dumps(name)});")
+        elif name == VOICE_V2_EXPORT:
+            lines.append(f"export const {name} = onCall({_on_call_slots(keys)});")
         elif keys == ["conversation"]:
             lines.append("export const conversationWebhook = conversation;")
         else:
@@ -100,6 +127,16 @@ def _exports_js(names: dict[str, list[str]]) -> str:
         members.append(name)
     lines.append(f"export default {{ {', '.join(members)} }};")
     return "\n".join(lines) + "\n"
+
+
+def _on_call_slots(keys: list[str]) -> str:
+    """The ``onCall({...})`` argument for the v2 handlers' keys: each slot, and ``webhooks`` by name."""
+    slots = [f"{k}: callSlot({json.dumps(k)})" for k in routing.CALL_KINDS if k in keys]
+    named = [k for k in keys if k.startswith("webhook ")]
+    if named:
+        table = ", ".join(f"{json.dumps(k.split(' ', 1)[1])}: callSlot({json.dumps(k)})" for k in named)
+        slots.append(f"webhooks: {{ {table} }}")
+    return "{ " + ", ".join(slots) + " }"
 
 
 def _package_files() -> dict[str, str]:
@@ -129,15 +166,11 @@ def export_project(
     for number, source in enumerate(modules):
         _check_imports(f"module cell {number + 1}", "a module cell", source)
     for handler in handlers:
+        if not handler["cell"]:
+            _check_function(handler)
         _check_imports(handler["origin"], f"the {handler['key']} handler", handler["source"])
-    v2 = [h["key"] for h in handlers if h["kind"] in routing.CALL_KINDS]
-    if v2:
-        raise ExportError(
-            f"the Voice API v2 handlers ({', '.join(v2)}) cannot be exported yet: the deployed Function's bridge "
-            "runs v1 handlers (ICE/ACE/PIE/DiCE), conversation webhooks and custom endpoints. Export a notebook "
-            "without them, or keep serving v2 from the notebook (%sinch start --tunnel ngrok)"
-        )
     names = _export_names(handlers)
+    v2 = any(h["kind"] in routing.CALL_KINDS for h in handlers)
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
     previous = root / "sinch.json"
@@ -174,7 +207,7 @@ def export_project(
         )
         + "\n",
         "function.js": entry,
-        ".env": "".join(f"{key}=\n" for key in FUNCTION_ENV_NAMES),
+        ".env": "".join(f"{key}=\n" for key in (*FUNCTION_ENV_NAMES, *(V2_ENV_NAMES if v2 else ()))),
         ".gitignore": ".env\nnode_modules/\n.local-storage/\n",
         "README.md": _readme(name, handlers),
         "assets/handlers.json": json.dumps(sources, indent=2) + "\n",

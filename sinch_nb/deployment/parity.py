@@ -2,8 +2,10 @@
 
 Each captured callback is handed to the project's exports the way the Sinch Functions Node
 runtime calls them (``templates/local_runtime.mjs``), in the order they arrived, and the
-Function's answer is compared with the one the notebook gave. The local runtime starts with an
-empty cache and storage, as a freshly deployed Function does.
+Function's answer is compared with the one the notebook gave: the body for v1 voice
+callbacks, status and body for webhooks, custom endpoints and Voice API v2 events (journal
+kind ``call.*``, handed to ``voiceWebhook`` with their headers: 200 with commands, or 204).
+The local runtime starts with an empty cache and storage, as a freshly deployed Function does.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from ..functions import routing
 from ..functions.errors import ParityUnavailableError
-from .export import PYODIDE_VERSION
+from .export import PYODIDE_VERSION, VOICE_V2_EXPORT
 
 __all__ = ["Parity", "ParityUnavailableError", "check_parity", "install_pyodide", "pyodide_modules", "run_locally"]
 
@@ -113,6 +115,10 @@ def pyodide_modules(project: Path, *, install: bool = False) -> Path:
 def _call(row: Mapping[str, Any]) -> dict[str, Any]:
     """How the Functions runtime would hand this captured request to the project's exports."""
     body = row["request_body"] or ""
+    if _is_v2(row["kind"]):  # a Voice API v2 event: the request, as for the other webhooks
+        headers = json.loads(row["request_headers"] or "{}")
+        request = {"method": row["method"], "path": row["path"], "query": {}, "headers": headers, "body": body}
+        return {"export": VOICE_V2_EXPORT, "request": request}
     if row["kind"] == "conversation":
         return {"export": "conversationWebhook", "request": {"body": json.loads(body)}}
     if row["kind"] == "http":
@@ -121,6 +127,16 @@ def _call(row: Mapping[str, Any]) -> dict[str, Any]:
         request = {"method": row["method"], "query": {}, "headers": headers, "body": body}
         return {"export": routing.export_name(key), "request": request}
     return {"export": row["kind"], "data": json.loads(body)}
+
+
+def _is_v2(kind: str) -> bool:
+    """Whether a journal kind is a Voice API v2 event (``call.incoming``, ``call.webhook.NAME``, ...)."""
+    return kind.startswith("call.")
+
+
+def _answers_http(kind: str) -> bool:
+    """Whether answers of this kind are compared as status and body (webhooks and endpoints), not body alone."""
+    return kind in ("conversation", "http") or _is_v2(kind)
 
 
 def _notebook_answer(row: Mapping[str, Any]) -> Any:
@@ -135,7 +151,7 @@ def _notebook_answer(row: Mapping[str, Any]) -> Any:
 
 def _function_answer(kind: str, result: Any) -> Any:
     """The Function's answer in the notebook's terms (status and body for webhooks and endpoints)."""
-    if kind in ("conversation", "http") and isinstance(result, dict):
+    if _answers_http(kind) and isinstance(result, dict):
         return {"status": result.get("statusCode"), "body": result.get("body")}
     return result
 
@@ -172,13 +188,17 @@ def check_parity(project: str | Path, records: Iterable[Mapping[str, Any]], *, i
             "install it from https://nodejs.org or your package manager"
         )
     # What a handler answered (not the runtime's defaults for missing handlers, nor refusals).
-    rows = [r for r in records if r["kind"] in _KINDS and r["handler"] and (r["status"] or 500) < 400]
+    rows = [
+        r
+        for r in records
+        if (r["kind"] in _KINDS or _is_v2(str(r["kind"]))) and r["handler"] and (r["status"] or 500) < 400
+    ]
     if not rows:
         return Parity(project, [], None)
     answers = run_locally(project, [_call(row) for row in rows], pyodide_modules(project, install=install))
     table = []
     for row, answer in zip(rows, answers, strict=True):
-        if row["kind"] in ("conversation", "http"):
+        if _answers_http(row["kind"]):
             notebook: Any = {"status": row["status"], "body": _notebook_answer(row)}
         else:
             notebook = _notebook_answer(row)

@@ -5,7 +5,9 @@ passes the request and a snapshot of the cache; Python runs the notebook's handl
 a context with the same methods as in the notebook, and returns the answer plus what the
 handler wrote to the cache, storage and log, for Node to apply. The answer is shaped as
 the notebook runtime shapes it: SVAML for ICE/ACE/PIE (the fallback when the handler
-fails), an empty 200 for DiCE and Notify.
+fails), an empty 200 for DiCE and Notify; for a Voice API v2 ``call.*`` event (``kind``
+``call``, ``key`` the ``onCall`` slot Node picked), ``{"commands": [...]}`` with 200 or nothing
+with 204, by the rules of ``call_answers`` (the v2 fallback when a live event's handler fails).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import traceback
 import uuid
 from typing import Any
 
-from . import routing, svaml
+from . import call_answers, routing, svaml
 from .answers import DEFAULT_FALLBACK, http_answer, svaml_answer
+from .calls import parse_call
 from .cells import build_handlers
 from .context import DEFAULT_CACHE_TTL, FunctionConfig, RequestLog
 from .environment import Environment
+from .errors import SinchNbError
 from .events import parse_event
 from .http import HttpRequest
 
@@ -175,6 +179,8 @@ class Bridge:
 
     def _answer(self, request: dict[str, Any], context: Context) -> tuple[int, str | None, str, str | None]:
         kind, key = str(request["kind"]), str(request.get("key") or request["kind"])
+        if kind == "call":
+            return self._call_event(request, context)
         handler = self.handlers.get(key)
         if kind == "http":
             http = HttpRequest(
@@ -214,3 +220,41 @@ class Bridge:
             if kind in ("ice", "ace", "pie"):
                 return 200, "application/json", json.dumps(self.fallback), traceback.format_exc()
             return 200, None, "", traceback.format_exc()
+
+    def _call_event(self, request: dict[str, Any], context: Context) -> tuple[int, str | None, str, str | None]:
+        """A Voice API v2 webhook: the slot's handler as the notebook runtime calls it, its answer as it answers."""
+        body = str(request.get("body") or "")
+        try:
+            call = parse_call(json.loads(body or "null"))
+        except (ValueError, SinchNbError) as error:
+            return 400, "application/json", json.dumps({"error": f"not a Voice API v2 event: {error}"}), None
+        key = request.get("key")
+        if key is None:  # Node did not pick a slot: pick it here, as onCall would
+            picked = call_answers.pick_handler(self.handlers, call.event)
+            key = picked[0] if picked is not None else None
+        handler = self.handlers.get(str(key)) if key is not None else None
+        if handler is None:
+            default = call_answers.no_handler_answer(call.event)
+            if default is None:
+                return 204, None, "", None
+            return 200, "application/json", json.dumps(default), f"no handler for {call.event}"
+        headers = {str(k).lower(): str(v) for k, v in dict(request.get("headers") or {}).items()}
+        http = HttpRequest(
+            method=str(request.get("method") or "POST"),
+            path=str(request.get("path") or "/"),
+            query=dict(request.get("query") or {}),
+            headers=headers,
+            body=body.encode(),
+        )
+        try:
+            result = handler(*call_answers.handler_arguments(handler, context, call, http))
+            answer = call_answers.call_answer(result, call.event, call_answers.webhook_url(headers))
+        except NeedFromNode:
+            raise
+        except Exception:
+            if call_answers.is_live(call.event):
+                return 200, "application/json", json.dumps(call_answers.FALLBACK_V2), traceback.format_exc()
+            return 204, None, "", traceback.format_exc()
+        if answer is None:
+            return 204, None, "", None
+        return 200, "application/json", json.dumps(answer), None

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from ..contract import ContractError, validate_answer
 from ..contract.cloudevents import read_cloudevent
-from ..functions import origin, routing
+from ..functions import call_answers, origin, routing
 from ..functions.answers import AnswerError, svaml_answer
 from ..functions.calls import Call, is_call_event
 from ..functions.clients import MissingClient
@@ -201,7 +201,8 @@ class CallbackApp:
             check_fresh("voice", incoming.headers, window)
         cloud = read_cloudevent(incoming.headers)
         call = call_events.read_call(parse_json(body) if payload is None else payload, record, cloud)
-        handler = next((h for slot in routing.call_slots(call.event) if (h := self.registry.get(slot))), None)
+        picked = call_answers.pick_handler(self.registry, call.event)
+        handler = picked[1] if picked is not None else None
         key = f"ce {cloud.dedupe_key}" if cloud.dedupe_key else None
         first = self.repeats.first(key, window or 300.0) if key else None
         if first is not None:  # the platform delivered this event again: the first answer, the handler not rerun
@@ -227,31 +228,31 @@ class CallbackApp:
         self, incoming: Incoming, body: bytes, call: Call, handler: Handler | None, record: Record
     ) -> Response:
         """The slot's handler, its return value as commands; the v2 fallback (or 204) when it fails."""
-        live = call.event in ("call.incoming", "call.answered", "call.menu") or call.event.startswith("call.webhook.")
+        live = call_answers.is_live(call.event)
         if handler is None:
-            if call.event == "call.incoming":
+            default = call_answers.no_handler_answer(call.event)
+            if default is not None:
                 record.update(
                     outcome="fallback",
                     error="no incoming handler: define one with %%sinch incoming or sn.on_call(incoming=...)",
                 )
-                return replies.commands_reply(call_events.FALLBACK_V2, record)
+                return replies.commands_reply(default, record)
             record.outcome = "default"
             return Response(status_code=204)
         request = _http_request(incoming, body)
-        scheme = incoming.headers.get("x-forwarded-proto", "http")
-        webhook_url = f"{scheme}://{incoming.headers.get('host', 'localhost')}/webhook/voice"
+        webhook_url = call_answers.webhook_url(incoming.headers)
         try:
             result = await self._run(
                 handler,
                 call,
                 record,
-                arguments=lambda context: call_events.handler_arguments(handler.function, context, call, request),
+                arguments=lambda context: call_answers.handler_arguments(handler.function, context, call, request),
             )
             answer, warnings = call_events.answer_fields(result, call.event, webhook_url)
         except (HandlerError, AnswerError, ContractError, SinchNbError) as error:
             record.update(outcome="fallback" if live else "error", error=str(error))
             record.traceback = getattr(error, "trace", "") or None
-            return replies.commands_reply(call_events.FALLBACK_V2, record) if live else Response(status_code=204)
+            return replies.commands_reply(call_answers.FALLBACK_V2, record) if live else Response(status_code=204)
         record.update(outcome="ok", warnings=warnings or None)
         return replies.commands_reply(answer, record) if answer is not None else Response(status_code=204)
 

@@ -6,30 +6,26 @@ CloudEvent headers (``ce-id`` journaled; a second delivery of one event gets the
 the handler not run again), the strict event contract (``contract/voice_v2.py``), the slot
 (``functions/routing.call_slots``), the handler called as ``f(context, call, builder)`` (cells
 also get ``request``), and its return value as the answer: a builder or ``{"commands": [...]}``
-is checked and sent with 200, nothing is 204.
+is checked and sent with 200, nothing is 204. The answer rules live in
+``functions/call_answers.py``, shared with the deployed Function's bridge.
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from ..contract import ContractError, signing
 from ..contract.cloudevents import CloudEvent
 from ..contract.voice_v2 import parse_v2_event, validate_v2_answer
+from ..functions.call_answers import FALLBACK_V2, call_answer, handler_arguments
 from ..functions.calls import Call, parse_call
-from ..functions.commands import as_answer, commands, webhook_url_for
 from ..functions.errors import SinchNbError
-from ..functions.http import HttpRequest
 from ..journal.record import Record
 from .incoming import Incoming
 from .refused import RefusedError
 from .settings import Settings
 
 __all__ = ["FALLBACK_V2", "answer_fields", "check_v2_signature", "handler_arguments", "is_v2_request", "read_call"]
-
-#: What the caller hears when a v2 handler fails: an apology, then the call ends (as the v1 fallback).
-FALLBACK_V2: dict[str, Any] = commands().say("Sorry, something went wrong. Goodbye.").hangup().build()
 
 
 def is_v2_request(headers: dict[str, str]) -> bool:
@@ -86,20 +82,9 @@ def read_call(payload: Any, record: Record, event: CloudEvent) -> Call:
     return call
 
 
-def handler_arguments(function: Any, context: Any, call: Call, request: HttpRequest) -> tuple[Any, ...]:
-    """``(context, call, builder)``, and ``request`` for a handler that takes four (a ``%%sinch`` cell does)."""
-    try:
-        count = len(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        count = 3
-    builder = commands(call)
-    return (context, call, builder, request) if count >= 4 else (context, call, builder)
-
-
 def answer_fields(result: Any, event: str, webhook_url: str) -> tuple[dict[str, Any] | None, list[str]]:
     """A handler's return value as the answer to send (None: 204) and its warnings; raises what is wrong."""
-    with webhook_url_for(webhook_url):
-        answer = as_answer(result, webhook_url=webhook_url)
+    answer = call_answer(result, event, webhook_url)  # the rules the deployed Function applies too
     if answer is None:
         return None, []
     return answer, validate_v2_answer(answer, event)

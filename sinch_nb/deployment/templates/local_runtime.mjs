@@ -1,6 +1,6 @@
 // Runs an exported sinch_nb Function the way the Sinch Functions Node runtime calls it, for
 // sn.parity(): default-export voice handlers (context, data), named exports for the
-// Conversation webhook and custom endpoints (context, request), and a context with an in-memory
+// Conversation webhook, Voice API v2's voiceWebhook and custom endpoints (context, request), and a context with an in-memory
 // cache, storage under <project>/.local-storage, log, config, env, assets, requestId and
 // timestamp (as the Functions runtime documents its context).
 // Usage: node local_runtime.mjs <project>  — JSON lines in on stdin, JSON lines out.
