@@ -69,3 +69,21 @@ def test_the_sms_notebook_shows_the_whole_loop(tmp_path: Path) -> None:
     assert "Thanks for your message: 'Are you open on Saturday?'" in shown  # the reply, sent through the SDK
     assert "DELIVERED" in shown and "READ" in shown and "1 SMS part, GSM-7" in shown
     assert "is None" not in "".join(c.source for c in notebook.cells)
+
+
+def test_06_the_voice_v2_notebook_explores_every_path_and_journals_the_events(tmp_path: Path) -> None:
+    notebook = run(notebook_path("06-voice-v2"), tmp_path)
+    plain = "".join(str(o.get("data", {}).get("text/plain", "")) for c in notebook.cells for o in c.get("outputs", []))
+    shown = html.unescape(
+        "".join(str(o.get("data", {}).get("text/html", "")) for c in notebook.cells for o in c.get("outputs", []))
+    )
+    assert "+15550001111: busy" in plain  # callee="busy"
+    assert "1 — Connecting you to sales ⇒ dial +15550001111 → answered" in plain  # the explorer's tree
+    assert "2 — Goodbye ⇒ hangup" in plain
+    assert "1234 — Thank you, checking your PIN | Your balance is 42 dollars ⇒ hangup" in plain  # regex, webhook
+    assert "(timeout) — " in plain and "Sorry, I did not get that. Goodbye ⇒ hangup" in plain  # on_fail
+    assert "loop back" not in plain  # one key in a menu that collects four is taken at the input timeout
+    for kind in ("call.incoming", "call.webhook.pin", "call.hangup"):
+        assert f">{kind}<" in shown  # sn.callbacks(): kind is the event's name
+    assert "CALLER_HANGUP" in shown and "MANAGER_HANGUP" in shown  # sn.calls() folds the v2 ends
+    assert "ended: MANAGER_HANGUP (COMPLETED)" in plain  # what the completed cell logged

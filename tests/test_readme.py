@@ -67,7 +67,9 @@ def test_every_python_block_of_the_readme_runs(tmp_path: Path, sinch: str, pyodi
         probe = kernel.run(
             "import json, pathlib\n"
             "print(sorted(set(sn.callbacks()['svaml_action'].dropna().astype(str))))\n"
-            "print(json.loads(pathlib.Path('build/my-ivr/sinch.json').read_text()).get('functionId'))"
+            "print(json.loads(pathlib.Path('build/my-ivr/sinch.json').read_text()).get('functionId'))\n"
+            "v2 = sn.callbacks()[sn.callbacks()['kind'].astype(str).str.startswith('call.')]\n"
+            "print(json.dumps(list(zip(v2['kind'].astype(str), v2['menu_result_value'].fillna('')))))"
         )
     finally:
         kernel.shutdown()
@@ -77,6 +79,7 @@ def test_every_python_block_of_the_readme_runs(tmp_path: Path, sinch: str, pyodi
     assert "callback restored to https://old.example/cb" in text  # ... and back
     assert "my-ivr: " in text and "answered alike, the same answers" in text  # the parity check
     assert "Would deploy my-ivr" in text  # the dry run
-    actions, function_id = probe.stdout.splitlines()
+    actions, function_id, v2 = probe.stdout.splitlines()
     assert {"runMenu", "connectPstn", "hangup"} <= set(json.loads(actions.replace("'", '"')))  # calls answered
     assert function_id not in ("", "None")  # the deploy kept the functionId the CLI wrote
+    assert json.loads(v2) == [["call.incoming", ""], ["call.webhook.pin", "1234"], ["call.hangup", ""]]  # Voice API v2

@@ -198,3 +198,62 @@ def test_v10_the_app_calls_out_on_simulated_traffic_and_the_callee_answers(sn: A
     hangups = sn.callbacks(kind="call.hangup")
     assert len(hangups) == 2 and (hangups["result"].astype(str) == "COMPLETED").all()
     assert "session " in sn.callback(int(sn.callbacks(kind="call.incoming").index[0]))["logs"][0]["message"]
+
+
+def pin_menu(builder: Any) -> Any:
+    """One menu that collects up to four keys: two literal options, a PIN by regex that asks a webhook, on_fail."""
+    return (
+        builder.answer()
+        .say("Welcome")
+        .menu(
+            "main",
+            lambda m: (
+                m.prompt("Press 1 or 2, or type your PIN")
+                .max_length(4)
+                .option("1", lambda b: b.say("Sales").dial_phone("+15550001111"))
+                .option("2", lambda b: b.say("Bye").hangup())
+                .match("[0-9]{4}", lambda b: b.webhook("pin"))
+                .on_fail(lambda b: b.say("Sorry").hangup())
+            ),
+        )
+    )
+
+
+def test_v8_a_webhook_raised_from_a_match_carries_the_menu_and_its_input(sn: Any) -> None:
+    seen: list[Any] = []
+
+    def pin(context: Any, call: Any, builder: Any) -> Any:
+        seen.append((call.menu.menu_name, call.menu.input))
+        return builder.say("Known" if call.menu.input == "1234" else "Unknown").hangup()
+
+    sn.on_call(incoming=lambda context, call, builder: pin_menu(builder), webhooks={"pin": pin})
+    call = sn.dial("+1555", "+1666", press=["1234"])
+    assert seen == [("main", "1234")]  # as the platform's (NODE fixture v2-call.webhook.menu-selection)
+    assert "Known" in [s.text for s in steps(call)]
+
+
+def test_the_explorer_takes_one_key_in_a_menu_collecting_more_at_the_input_timeout(sn: Any) -> None:
+    sn.on_call(
+        incoming=lambda context, call, builder: pin_menu(builder),
+        webhooks={"pin": lambda context, call, builder: builder.say(f"PIN {call.menu.input}").hangup()},
+    )
+    paths = sn.explore().paths()
+    finals = dict(zip(paths["path"], paths["final"], strict=True))
+    heard = dict(zip(paths["path"], paths["heard"], strict=True))
+    assert finals["1"] == "dial +15550001111 → answered" and finals["2"] == "hangup"  # not a loop back
+    assert heard["1234"] == "PIN 1234"
+    assert heard["*#"].endswith("Sorry") and heard["(timeout)"].endswith("Sorry")  # retyped at each repeat: on_fail
+    assert not [final for final in finals.values() if final.startswith("loop")]
+
+
+def test_calls_folds_v2_calls_with_their_end_and_menu_input(sn: Any) -> None:
+    sn.on_call(
+        incoming=lambda context, call, builder: pin_menu(builder),
+        webhooks={"pin": lambda context, call, builder: builder.hangup()},
+    )
+    sn.dial("+1555", "+1666", press=["1234"])
+    sn.dial("+1555", "+1666", press=["1"])
+    rows = sn.calls()
+    assert rows["reason"].astype(str).tolist() == ["MANAGER_HANGUP", "CALLER_HANGUP"]
+    assert rows["result"].astype(str).tolist() == ["COMPLETED", "COMPLETED"]
+    assert rows["menu_path"].astype(str).tolist()[0] == "1234"  # what call.webhook.pin carried

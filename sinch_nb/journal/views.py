@@ -106,7 +106,9 @@ def _joined(values: Any) -> str:
 
 
 def calls_frame(journal: Journal, *, session: str | None = None, hide: tuple[str, ...] = ()) -> pd.DataFrame:
-    """One row per call id: when it started, seconds from first to last callback, kinds in order, menu path, DiCE.
+    """One row per call id: when it started, seconds from first to last callback, kinds in order, menu path, its end.
+
+    The end is the DiCE's reason and result (v1), or ``call.hangup``'s / ``call.failed``'s (v2).
 
     Narrow on purpose: the table fits 120 columns of a terminal (``tests/test_journal.py``).
     """
@@ -119,12 +121,14 @@ def calls_frame(journal: Journal, *, session: str | None = None, hide: tuple[str
     columns = ["call_id", "first_seen", "seconds", "callbacks", "kinds", "menu_path", "reason", "result", "errors"]
     if frame.empty:
         return JournalFrame(pd.DataFrame(columns=columns).set_index("call_id"))
+    kind_text = frame["kind"].astype(str)
+    v2 = kind_text.str.startswith("call.")  # Voice API v2: the menu input comes with call.menu and call.webhook.*
     frame = frame.assign(
-        menu_step=frame["menu_result_value"].where(frame["kind"].isin(["pie", "call.menu"])),
+        menu_step=frame["menu_result_value"].where((kind_text == "pie") | v2),
         is_error=frame["outcome"].isin(["error", "fallback", "rejected"]),
-        kind_text=frame["kind"].astype(str),
+        kind_text=kind_text,
     )
-    ended = frame["kind"].isin(["dice", "call.hangup", "call.failed"])  # v1 DiCE, v2 call.hangup / call.failed
+    ended = kind_text.isin(["dice", "call.hangup", "call.failed"])  # the end of a v1 or a v2 call
     dice = frame[ended].groupby("call_id", observed=True)[["reason", "result"]].last()
     grouped = frame.groupby("call_id", sort=False, observed=True)
     summary = pd.DataFrame(

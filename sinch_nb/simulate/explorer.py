@@ -19,6 +19,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .caller import Call, Transport, new_call
+from .v2_call import CallV2
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,6 +145,17 @@ def _choices(call: Call) -> list[str]:
     return list(dict.fromkeys(choices))
 
 
+def _enter_v2(call: CallV2, keys: str) -> None:
+    """A v2 caller types ``keys`` and stops: the input timeout ends input the maximum did not (V6).
+
+    Input that matches nothing is typed again at each repeat, so the path ends where the menu
+    sends it after the repeats (``onFail``, or ``call.menu``), as with an invalid key.
+    """
+    call.press(keys)
+    if call.state == "menu" and call.menu is not None and call.menu.digits:
+        call.wait()
+
+
 def explore(
     transport: Transport,
     cli: str,
@@ -156,7 +168,7 @@ def explore(
     """Walk every menu branch of the flow behind ``transport``, each path a sandboxed call."""
     callbacks = 0
 
-    def until_pie(call: Call, act: Callable[[], Any]) -> None:
+    def until_pie(call: Call | CallV2, act: Callable[[], Any]) -> None:
         """Repeat ``act`` (silence, an invalid key) until the menu sends its PIE or the call leaves it."""
         before, start = call.pies, call.menu.current.get("id") if call.menu else None
         for _ in range(call.model.max_callbacks):
@@ -182,6 +194,8 @@ def explore(
                 assert menu is not None
                 invalid = next(k for k in _KEYS if k not in menu.options)
                 until_pie(call, partial(call.press, invalid))
+            elif isinstance(call, CallV2):
+                until_pie(call, partial(_enter_v2, call, key))
             else:
                 call.press(key)
         callbacks += len(call.transcript.statuses)

@@ -67,6 +67,8 @@ class _Menu:
     digits: str = ""
     failed: int = 0
     evaluations: int = 0
+    #: The input last evaluated: what a ``webhook`` raised from the match or ``onFail`` carries (V8).
+    given: str = ""
 
     @property
     def item(self) -> dict[str, Any]:
@@ -392,6 +394,7 @@ class CallV2:
         menu = self.menu
         assert menu is not None
         given, menu.digits = menu.digits, ""
+        menu.given = given
         menu.evaluations += 1
         self._note("menu", "sinch", "menu", f"{menu.name}: {given or '(nothing)'}")
         if not menu.matches and not menu.item.get("onFail"):  # V7: the app decides, through call.menu
@@ -406,6 +409,7 @@ class CallV2:
         menu = self.menu
         assert menu is not None
         menu.failed += 1
+        menu.given = given
         repeats = menu.item.get("repeatCount")
         if menu.failed > (MENU_REPEATS if repeats is None else int(repeats)):
             self._note("menu", "sinch", "menu", f"{menu.name}: no match after the repeats ({given or 'silence'})")
@@ -434,7 +438,7 @@ class CallV2:
         """V8: ``call.webhook.NAME`` (blocking); its answer's commands continue the flow."""
         name = str(command.get("webhookName", ""))
         menu = self._context_menu
-        payload = {"menuName": menu.name, "input": ""} if menu is not None else None
+        payload = {"menuName": menu.name, "input": menu.given} if menu is not None else None
         self._note(self._event, "app", "webhook", name)
         commands = self._post(f"call.webhook.{name}", payload)
         if commands is None:
