@@ -87,3 +87,5 @@ def test_06_the_voice_v2_notebook_explores_every_path_and_journals_the_events(tm
         assert f">{kind}<" in shown  # sn.callbacks(): kind is the event's name
     assert "CALLER_HANGUP" in shown and "MANAGER_HANGUP" in shown  # sn.calls() folds the v2 ends
     assert "ended: MANAGER_HANGUP (COMPLETED)" in plain  # what the completed cell logged
+    assert "build/ivr-v2" in plain or "ivr-v2" in plain  # %sinch export wrote the Function
+    assert "ivr-v2: " in plain and "the same answers" in plain, plain[-2000:]  # parity under Node + Pyodide
