@@ -47,6 +47,9 @@ from .settings import DEFAULT_FALLBACK, Settings
 __all__ = ["DEFAULT_FALLBACK", "CallbackApp", "ErrorReport", "InProcessResponse", "Settings"]
 
 
+#: What stands where a client has no credentials (made once: they hold only their name).
+_MISSING = {name: MissingClient(name) for name in ("voice", "conversation", "sms", "numbers")}
+
 #: The explorer's sandbox a request belongs to (set per request; each request runs in its own task).
 _SANDBOX: ContextVar[str | None] = ContextVar("sinch_nb_sandbox", default=None)
 #: Whether the request is simulated: its handler's clients then reach the simulated platform.
@@ -397,10 +400,10 @@ class CallbackApp:
             database,
             config,
             assets,
-            voice=getattr(live, "voice", None) or MissingClient("voice"),
-            conversation=getattr(live, "conversation", None) or MissingClient("conversation"),
-            sms=getattr(live, "sms", None) or MissingClient("sms"),
-            numbers=getattr(live, "numbers", None) or MissingClient("numbers"),
+            voice=getattr(live, "voice", None) or _MISSING["voice"],
+            conversation=getattr(live, "conversation", None) or _MISSING["conversation"],
+            sms=getattr(live, "sms", None) or _MISSING["sms"],
+            numbers=getattr(live, "numbers", None) or _MISSING["numbers"],
         )
 
     def close_sandbox(self, sandbox_id: str) -> list[str]:
