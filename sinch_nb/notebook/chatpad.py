@@ -37,6 +37,7 @@ from ..journal import readable
 from ..runtime.session import Session
 from ..simulate.channels import CHANNELS
 from ..simulate.conversation import message_line
+from .following import follow_journal
 
 __all__ = ["Bubble", "Chatpad", "Thread", "fold"]
 
@@ -324,11 +325,11 @@ class Chatpad:
         threads = widgets.VBox([widgets.HTML("<b>Threads</b>"), self.thread_list])
         self.widget = widgets.HBox([threads, talk], layout=widgets.Layout(padding="6px", grid_gap="8px"))
         self.widget.add_class("sinch-nb-chatpad")
-        self._seen = session.journal.committed_count
         self._stop = threading.Event()
+        seen = session.journal.committed_count  # what draw() shows: the poller redraws from the next commit
         self.draw()
         if live:
-            threading.Thread(target=self._poll, args=(poll,), name="sinch_nb-chatpad", daemon=True).start()
+            follow_journal(session, self.refresh, self._stop, interval=poll, name="sinch_nb-chatpad", seen=seen)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # Frontends without widgets (nbconvert, terminal IPython) get the selected thread as text and HTML.
@@ -370,13 +371,6 @@ class Chatpad:
                 return
             self.read()
             self.draw()
-
-    def _poll(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            committed = self.session.journal.committed_count
-            if committed != self._seen:
-                self._seen = committed
-                self.refresh()
 
     # Actions --------------------------------------------------------------
 

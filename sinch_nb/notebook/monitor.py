@@ -25,6 +25,7 @@ from ..functions.origin import SOURCES
 from ..journal import readable
 from ..runtime.replay import diff, replay
 from ..runtime.session import Session
+from .following import follow_journal
 from .monitor_rows import COLUMNS, PAGE, Filters, origin, read_page, table_row
 from .table import Table
 
@@ -95,11 +96,10 @@ class Monitor:
             ]
         )
         self.widget.add_class("sinch-nb-monitor")
-        self._seen = -1
         self._stop = threading.Event()
         self.refresh()
         if live:
-            threading.Thread(target=self._poll, args=(poll,), name="sinch_nb-monitor", daemon=True).start()
+            follow_journal(session, self.refresh, self._stop, interval=poll, name="sinch_nb-monitor")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # Frontends without widgets (nbconvert, terminal IPython) get the same rows as text and HTML.
@@ -136,13 +136,6 @@ class Monitor:
     def labels(self) -> list[str]:
         """The rows on the current page, as shown, one line of text each."""
         return self.table.text()[1:]
-
-    def _poll(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            committed = self.session.journal.committed_count
-            if committed != self._seen:
-                self._seen = committed
-                self.refresh()
 
     def _first_page(self) -> None:
         self.page = 0
