@@ -198,7 +198,7 @@ class CallbackApp:
         self, incoming: Incoming, body: bytes, record: Record, payload: Any = None
     ) -> tuple[Handler | None, Response]:
         """A Voice API v2 webhook: service signature → CloudEvent → contract → slot → handler → commands."""
-        record.signature = call_events.check_v2_signature(self.settings, incoming, body)
+        record.signature = check_signature(self.settings, incoming, "call", body)
         window = self.settings.signature_window
         if record.signature == "valid":
             check_fresh("voice", incoming.headers, window)

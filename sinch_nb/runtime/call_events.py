@@ -14,49 +14,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..contract import ContractError, signing
+from ..contract import ContractError
 from ..contract.cloudevents import CloudEvent
 from ..contract.voice_v2 import parse_v2_event, validate_v2_answer
-from ..functions.call_answers import FALLBACK_V2, call_answer, handler_arguments
+from ..functions.call_answers import call_answer
 from ..functions.calls import Call, parse_call
 from ..functions.errors import SinchNbError
 from ..journal.record import Record
-from .incoming import Incoming
 from .refused import RefusedError
-from .settings import Settings
 
-__all__ = ["FALLBACK_V2", "answer_fields", "check_v2_signature", "handler_arguments", "is_v2_request", "read_call"]
+__all__ = ["answer_fields", "is_v2_request", "read_call"]
 
 
 def is_v2_request(headers: dict[str, str]) -> bool:
     """Whether a request on the dispatch routes carries v2's marks: CloudEvent headers or a service signature."""
     return "ce-specversion" in headers or headers.get("authorization", "").startswith("service ")
-
-
-def check_v2_signature(settings: Settings, incoming: Incoming, body: bytes) -> str:
-    """``valid``, ``unchecked`` (no service secret: Sinch issues none yet), ``unsigned``; refuses the rest (401)."""
-    secret = settings.voice_service_secret
-    if secret is None:
-        return "unchecked"
-    if not incoming.headers.get("authorization", "").startswith("service "):
-        if settings.insecure:
-            return "unsigned"
-        raise RefusedError(
-            401,
-            "unsigned v2 webhook refused: VOICE_SERVICE_SECRET is set, so call.* webhooks must carry "
-            "'Authorization: service <id>:<signature>' (start with --insecure to accept unsigned ones while testing)",
-            signature="unsigned",
-        )
-    valid = signing.verify_voice_v2_callback(
-        incoming.method, incoming.path, incoming.headers, body, settings.voice_service_id or "", secret.reveal()
-    )
-    if not valid:
-        raise RefusedError(
-            401,
-            "invalid v2 signature refused: it does not match VOICE_SERVICE_ID / VOICE_SERVICE_SECRET",
-            signature="invalid",
-        )
-    return "valid"
 
 
 def read_call(payload: Any, record: Record, event: CloudEvent) -> Call:

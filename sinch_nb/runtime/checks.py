@@ -19,13 +19,32 @@ from .settings import Settings
 __all__ = ["callback_kind", "check_signature", "parse_callback", "parse_json"]
 
 
+#: Per kind of signed request: what must be signed, the secret's name, and where to look when it does not match.
+_V1_CHECK = "VOICE_APPLICATION_KEY / VOICE_APPLICATION_SECRET (or the webhook secret)"
+_SIGNED = {
+    "conversation": ("callbacks", "webhook", _V1_CHECK),
+    "voice": ("callbacks", "Voice App", _V1_CHECK),
+    "call": (
+        "call.* webhooks ('Authorization: service <id>:<signature>', checked with VOICE_SERVICE_SECRET)",
+        "Voice service",
+        "VOICE_SERVICE_ID / VOICE_SERVICE_SECRET",
+    ),
+}
+
+
 def check_signature(settings: Settings, incoming: Incoming, kind: str, body: bytes) -> str:
-    """``valid``, ``unsigned`` (accepted: no secret, or insecure) or ``unchecked``; refuses the rest."""
+    """``valid``, ``unsigned`` (accepted: no secret, or insecure) or ``unchecked``; refuses the rest.
+
+    ``kind`` is ``conversation``, ``call`` (a Voice API v2 webhook) or any voice route (v1).
+    """
     headers = incoming.headers
     if kind == "conversation":
-        secret, signed, name = settings.conversation_secret, "x-sinch-webhook-signature" in headers, "webhook"
+        secret, signed = settings.conversation_secret, "x-sinch-webhook-signature" in headers
+    elif kind == "call":
+        secret, signed = settings.voice_service_secret, headers.get("authorization", "").startswith("service ")
     else:
-        secret, signed, name = settings.application_secret, "authorization" in headers, "Voice App"
+        secret, signed, kind = settings.application_secret, "authorization" in headers, "voice"
+    what, name, check = _SIGNED[kind]
     if secret is None:
         return "unchecked"
     if not signed:
@@ -33,12 +52,17 @@ def check_signature(settings: Settings, incoming: Incoming, kind: str, body: byt
             return "unsigned"
         raise RefusedError(
             401,
-            f"unsigned callback refused: the {name} secret is set, so callbacks must be signed "
+            f"unsigned callback refused: the {name} secret is set, so {what} must be signed "
             "(start with --insecure to accept unsigned ones while testing)",
             signature="unsigned",
         )
     if kind == "conversation":
         valid = signing.verify_conversation_webhook(headers, body, secret.reveal())
+    elif kind == "call":
+        service = settings.voice_service_id or ""
+        valid = signing.verify_voice_v2_callback(
+            incoming.method, incoming.path, headers, body, service, secret.reveal()
+        )
     else:
         valid = signing.verify_voice_callback(
             incoming.method, incoming.path, headers, body, settings.application_key or "", secret.reveal()
@@ -46,8 +70,7 @@ def check_signature(settings: Settings, incoming: Incoming, kind: str, body: byt
     if not valid:
         raise RefusedError(
             401,
-            f"invalid signature refused: it does not match the {name} key and secret this runtime has; "
-            "check VOICE_APPLICATION_KEY / VOICE_APPLICATION_SECRET (or the webhook secret)",
+            f"invalid signature refused: it does not match the {name} key and secret this runtime has; check {check}",
             signature="invalid",
         )
     return "valid"
