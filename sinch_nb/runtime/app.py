@@ -12,8 +12,9 @@ from __future__ import annotations
 import secrets
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -176,21 +177,33 @@ class CallbackApp:
         kind = record.kind = callback_kind(route, payload)
         event = parse_callback(kind, payload, record)
         handler = self.registry.get(kind)
-        first = self.repeats.first(key, self.settings.signature_window or 0) if key else None
+        window = self.settings.signature_window or 0
+        answering = partial(self._handle, kind, event, handler, record)
+        return handler, await self._once(key, window, record, "the same signature", answering)
+
+    async def _once(
+        self, key: str | None, window: float, record: Record, why: str, answering: Callable[[], Awaitable[Response]]
+    ) -> Response:
+        """``answering()``'s response, unless ``key`` was answered within ``window``: then that first answer again.
+
+        The handler never runs twice for one signed callback (or one ``ce-id``); a repeat of one
+        that failed runs again (``repeats.py``).
+        """
+        first = self.repeats.first(key, window) if key else None
         if first is not None:
             await first.done.wait()
             if first.answer is not None:  # answered before: the same answer, the handler not run again
                 first_id = first.record.id if first.record is not None else None
-                return handler, replies.repeat(first_id, first.answer, record)
+                return replies.repeat(first_id, first.answer, record, why=why)
         if key is None:
-            return handler, await self._handle(kind, event, handler, record)
+            return await answering()
         this = self.repeats.begin(key)
         try:
-            response = await self._handle(kind, event, handler, record)
+            response = await answering()
             if record.outcome in ANSWERED:
                 this.answer = (response.status_code, bytes(response.body), response.headers.get("content-type"))
             this.record = record  # its id is known once journaled, before any repeat reads it
-            return handler, response
+            return response
         finally:
             this.done.set()
 
@@ -207,25 +220,9 @@ class CallbackApp:
         picked = call_answers.pick_handler(self.registry, call.event)
         handler = picked[1] if picked is not None else None
         key = f"ce {cloud.dedupe_key}" if cloud.dedupe_key else None
-        first = self.repeats.first(key, window or 300.0) if key else None
-        if first is not None:  # the platform delivered this event again: the first answer, the handler not rerun
-            await first.done.wait()
-            if first.answer is not None:
-                first_id = first.record.id if first.record is not None else None
-                return handler, replies.repeat(
-                    first_id, first.answer, record, why="the same ce-id: a duplicate delivery"
-                )
-        this = self.repeats.begin(key) if key else None
-        try:
-            response = await self._answer_call(incoming, body, call, handler, record)
-            if this is not None:
-                if record.outcome in ANSWERED:
-                    this.answer = (response.status_code, bytes(response.body), response.headers.get("content-type"))
-                this.record = record
-            return handler, response
-        finally:
-            if this is not None:
-                this.done.set()
+        duplicate = "the same ce-id: a duplicate delivery"  # the platform may deliver an event twice
+        answering = partial(self._answer_call, incoming, body, call, handler, record)
+        return handler, await self._once(key, window or 300.0, record, duplicate, answering)
 
     async def _answer_call(
         self, incoming: Incoming, body: bytes, call: Call, handler: Handler | None, record: Record
