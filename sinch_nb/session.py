@@ -12,6 +12,7 @@ import atexit
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -136,9 +137,17 @@ class KernelSession(Session):
         platform.webhook_secret = webhook_secret
         platform.callback_options = self.simulator_options  # a callout's callbacks: signed as dial's are
         platform.model = lambda: self.simulation
-        app.simulated_clients = simulated_clients(
-            server.url + PREFIX, platform.key_id, platform.key_secret, platform.voice_secret
-        )
+        built: Future[Clients] = Future()  # the SDK takes ~0.6 s to build: not on sn.start's time
+
+        def build() -> None:
+            try:
+                url = server.url + PREFIX
+                built.set_result(simulated_clients(url, platform.key_id, platform.key_secret, platform.voice_secret))
+            except BaseException as error:  # the first simulated request reports it
+                built.set_exception(error)
+
+        threading.Thread(target=build, name="sinch_nb-simulated-clients", daemon=True).start()
+        app.simulated_clients = built
 
     def running(self) -> Server:
         """The running runtime; started on a free port if it is not running, and said so."""

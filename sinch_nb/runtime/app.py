@@ -9,10 +9,12 @@ fallback); bad input gets a 4xx whose message names the fix.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 import traceback
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from contextvars import ContextVar
 from functools import partial
 from typing import Any
@@ -108,6 +110,7 @@ class CallbackApp:
         #: The pre-wired Sinch clients handlers get on their context (set by ``sn.start``).
         self.clients: Any = None
         #: The clients a simulated request's handler gets: the simulated platform's (``simulate/local_platform.py``).
+        #: (a ``Future`` while they are still being built: the SDK takes ~0.6 s, kept off ``sn.start``).
         self.simulated_clients: Any = None
         #: The simulated platform's APIs, served at ``PLATFORM_PREFIX`` to loopback requests (an ASGI app).
         self.platform: Any = None
@@ -329,6 +332,9 @@ class CallbackApp:
 
         It is called with ``(context, argument)``, or with what ``arguments(context)`` gives (v2's call, builder).
         """
+        simulated = self.simulated_clients
+        if _SIMULATED.get() and isinstance(simulated, Future) and not simulated.done():
+            await asyncio.wrap_future(simulated)  # still being built in the background: wait, the loop stays free
         context = self._context()
         record.update(outcome="running", handler=handler.label, handler_version=handler.version)
         self.journal.append(record, durable=True)  # a handler that kills the kernel leaves its request behind
@@ -390,7 +396,10 @@ class CallbackApp:
                 sms=sandbox.client("sms"),
                 numbers=sandbox.client("numbers"),
             )
-        live = self.simulated_clients if _SIMULATED.get() and self.simulated_clients is not None else self.clients
+        live = self.clients
+        if _SIMULATED.get() and self.simulated_clients is not None:
+            simulated = self.simulated_clients
+            live = simulated.result() if isinstance(simulated, Future) else simulated  # _run waited for it
         return DevContext(
             self.cache,
             storage,
