@@ -94,3 +94,39 @@ def pyodide() -> Path:
     if shutil.which("node") is None:
         pytest.fail("node is needed for the deploy tests")
     return install_pyodide(NODE_CACHE)
+
+
+class MemoryHost:
+    """What function.js's main thread answers the bridge's host calls with, over dicts: the bridge in CPython.
+
+    The same ops and reply shapes as ``OPS`` in ``templates/function.js``; ``calls`` lists them in order.
+    """
+
+    def __init__(self, assets: dict[str, str] | None = None) -> None:
+        self.cache: dict[str, Any] = {}
+        self.storage: dict[str, bytes] = {}
+        self.assets = dict(assets or {})
+        self.calls: list[tuple[str, list[Any]]] = []
+
+    def __call__(self, rid: str, op: str, args_json: str) -> str:
+        import base64
+        import fnmatch
+
+        args = json.loads(args_json)
+        self.calls.append((op, args))
+        ops: dict[str, Any] = {
+            "cache.get": lambda key: self.cache.get(key),
+            "cache.set": lambda key, value, ttl: self.cache.__setitem__(key, value),
+            "cache.has": lambda key: key in self.cache,
+            "cache.delete": lambda key: self.cache.pop(key, None) is not None,
+            "cache.extend": lambda key, seconds: key in self.cache,
+            "cache.keys": lambda pattern: [k for k in self.cache if fnmatch.fnmatchcase(k, pattern)],
+            "cache.getMany": lambda keys: {k: self.cache[k] for k in keys if k in self.cache},
+            "storage.write": lambda key, data: self.storage.__setitem__(key, base64.b64decode(data)),
+            "storage.read": lambda key: base64.b64encode(self.storage[key]).decode() if key in self.storage else None,
+            "storage.list": lambda prefix: [k for k in self.storage if k.startswith(prefix)],
+            "storage.exists": lambda key: key in self.storage,
+            "storage.delete": lambda key: self.storage.pop(key, None) is not None,
+            "assets": lambda name: self.assets.get(name),
+        }
+        return json.dumps({"value": ops[op](*args)})

@@ -20,7 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..functions import routing
+from ..functions import call_answers, routing
+from ..functions.answers import DEFAULT_FALLBACK
 from ..functions.errors import ExportError
 from ..platform.credentials import FUNCTION_ENV_NAMES
 
@@ -183,7 +184,12 @@ def export_project(
         **({"functionId": kept["functionId"]} if "functionId" in kept else {}),
     }
     files = _package_files()
-    manifest = {"python": sorted(files)}
+    manifest = {  # what function.js answers when Python cannot (it did not start): the notebook's fallbacks
+        "python": sorted(files),
+        "fallback": fallback or DEFAULT_FALLBACK,
+        "fallback_v2": call_answers.FALLBACK_V2,
+        "live_events": list(call_answers.LIVE_EVENTS),
+    }
     sources = {
         "modules": modules,
         "handlers": handlers,

@@ -1,186 +1,99 @@
 """The Python side of a deployed Function: the Node entry hands each request here, as JSON.
 
-Standard library only; it runs inside Pyodide in the Sinch Functions Node runtime. Node
-passes the request and a snapshot of the cache; Python runs the notebook's handler against
-a context with the same methods as in the notebook, and returns the answer plus what the
-handler wrote to the cache, storage and log, for Node to apply. The answer is shaped as
-the notebook runtime shapes it: SVAML for ICE/ACE/PIE (the fallback when the handler
-fails), an empty 200 for DiCE and Notify; for a Voice API v2 ``call.*`` event (``kind``
-``call``, ``key`` the ``onCall`` slot Node picked), ``{"commands": [...]}`` with 200 or nothing
-with 204, by the rules of ``call_answers`` (the v2 fallback when a live event's handler fails).
+Standard library only; it runs inside Pyodide in a worker thread of the Sinch Functions Node
+runtime (``templates/function.js``). Python runs the notebook's handler once per request,
+against a ``NodeContext`` whose cache, storage, assets and HTTP are Node's, reached through
+synchronous host calls, and returns the answer and the handler's log for Node. The answer
+is shaped as the notebook runtime shapes it: SVAML for ICE/ACE/PIE (the fallback when the
+handler fails), an empty 200 for DiCE and Notify; for a Voice API v2 ``call.*`` event
+(``kind`` ``call``, ``key`` the ``onCall`` slot Node picked), ``{"commands": [...]}`` with 200
+or nothing with 204, by the rules of ``call_answers``; a body Sinch never posts gets the
+notebook's 400 (``payloads``). ``async def`` handlers run on Pyodide's event loop: ``handle``
+then returns an awaitable that Node awaits.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import asyncio
+import inspect
 import json
 import traceback
-import uuid
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
-from . import call_answers, routing, svaml
+from . import call_answers, payloads, routing, svaml
 from .answers import DEFAULT_FALLBACK, http_answer, svaml_answer
 from .calls import parse_call
 from .cells import build_handlers
-from .context import DEFAULT_CACHE_TTL, FunctionConfig, RequestLog
-from .environment import Environment
 from .errors import SinchNbError
 from .events import parse_event
 from .http import HttpRequest
+from .node_context import Host, NodeContext
 
 __all__ = ["Bridge"]
 
-
-class SnapshotCache:
-    """The Function's cache as the handler sees it: a snapshot, with writes recorded for Node."""
-
-    def __init__(self, entries: dict[str, Any]) -> None:
-        self._entries = dict(entries)
-        self.writes: list[list[Any]] = []
-
-    def set(self, key: str, value: Any, ttl: float = DEFAULT_CACHE_TTL) -> None:
-        json.dumps(value)  # as in the notebook: values must be JSON-serialisable
-        self._entries[key] = value
-        self.writes.append(["set", key, value, ttl])
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._entries.get(key, default)
-
-    def has(self, key: str) -> bool:
-        return key in self._entries
-
-    def delete(self, key: str) -> bool:
-        self.writes.append(["delete", key])
-        return self._entries.pop(key, None) is not None
-
-    def extend(self, key: str, seconds: float) -> bool:
-        self.writes.append(["extend", key, seconds])
-        return key in self._entries
-
-    def keys(self, pattern: str = "*") -> list[str]:
-        return sorted(k for k in self._entries if fnmatch.fnmatchcase(k, pattern))
-
-    def get_many(self, keys: list[str]) -> dict[str, Any]:
-        return {k: self._entries[k] for k in keys if k in self._entries}
-
-
-class NeedFromNode(Exception):  # noqa: N818 (a signal to Node, not an error)
-    """The handler read something only Node can fetch (async there): a stored object or an asset.
-
-    Nothing has been applied yet; Node fetches it and runs the handler again with it.
-    """
-
-    def __init__(self, what: str, key: str) -> None:
-        super().__init__(f"{what} {key}")
-        self.what, self.key = what, key
-
-
-class BufferedStorage:
-    """Storage as the handler sees it: objects Node fetched, this call's writes (applied by Node afterwards)."""
-
-    def __init__(self, known: list[str], fetched: dict[str, str] | None = None) -> None:
-        self.known = set(known)
-        self.fetched = {k: v.encode("latin-1") for k, v in (fetched or {}).items()}
-        self.written: dict[str, bytes] = {}
-        self.writes: list[list[Any]] = []
-
-    def write(self, key: str, data: bytes | str) -> None:
-        raw = data.encode() if isinstance(data, str) else data
-        self.written[key] = raw
-        self.known.add(key)
-        self.writes.append(["write", key, raw.decode("latin-1")])
-
-    def read(self, key: str) -> bytes:
-        if key in self.written:
-            return self.written[key]
-        if key in self.fetched:
-            return self.fetched[key]
-        if key in self.known:
-            raise NeedFromNode("storage", key)  # Node fetches it (storage is async there) and runs the handler again
-        raise KeyError(f"no storage object {key!r}")
-
-    def list(self, prefix: str = "") -> list[str]:
-        return sorted(k for k in self.known if k.startswith(prefix))
-
-    def exists(self, key: str) -> bool:
-        return key in self.known
-
-    def delete(self, key: str) -> bool:
-        self.writes.append(["delete", key])
-        existed = key in self.known
-        self.known.discard(key)
-        self.written.pop(key, None)
-        return existed
-
-
-class Context:
-    """``context`` in a deployed Function; the same members as the notebook's."""
-
-    def __init__(self, request: dict[str, Any]) -> None:
-        self.cache = SnapshotCache(request.get("cache") or {})
-        self.storage = BufferedStorage(request.get("storage_keys") or [], request.get("storage_objects"))
-        self.log = RequestLog()
-        self.database = str(request.get("database") or "data/function.db")
-        config = request.get("config") or {}
-        self.config = FunctionConfig(
-            function_name=str(config.get("functionName") or "function"),
-            project_id=config.get("projectId"),
-            environment=str(config.get("environment") or "production"),
-            variables=dict(config.get("variables") or {}),
-        )
-        self.env = Environment(dict(request.get("env") or {}))
-        self.request_id = str(request.get("request_id") or uuid.uuid4().hex)
-        self.timestamp = str(request.get("timestamp") or "")
-        self._assets = dict(request.get("assets") or {})
-        self.voice = self.conversation = self.sms = self.numbers = None
-
-    def assets(self, name: str) -> str:
-        if name not in self._assets:
-            raise NeedFromNode("asset", name)
-        if self._assets[name] is None:
-            raise FileNotFoundError(f"no asset {name!r}: put it in the notebook's assets/ folder before exporting")
-        return str(self._assets[name])
+#: status, content type, body, error (the traceback when the handler failed).
+Answer = tuple[int, str | None, str, str | None]
+#: What ``_steps`` yields: the handler and its arguments, for ``handle`` to call once.
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+Steps = Generator[Call, Any, Answer]
 
 
 class Bridge:
-    """Handlers by route key, compiled from the notebook's sources."""
+    """Handlers by route key, compiled from the notebook's sources; ``host`` reaches Node."""
 
-    def __init__(self, handlers: dict[str, Any], fallback: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, handlers: dict[str, Any], fallback: dict[str, Any] | None = None, host: Host | None = None
+    ) -> None:
         self.handlers = handlers
         self.fallback = fallback or DEFAULT_FALLBACK
+        self.host = host
 
     @classmethod
-    def from_json(cls, sources_json: str) -> Bridge:
+    def from_json(cls, sources_json: str, host: Host | None = None) -> Bridge:
         """The bridge for an exported ``handlers.json`` (module cells, handlers, fallback)."""
         sources = json.loads(sources_json)
         namespace: dict[str, Any] = {"svaml": svaml, "__name__": "sinch_nb_handlers"}
         handlers = build_handlers(sources["modules"], sources["handlers"], namespace)
-        return cls(handlers, sources.get("fallback"))
+        return cls(handlers, sources.get("fallback"), host)
 
-    def handle(self, request_json: str) -> str:
-        """One request in (JSON), one answer out (JSON): status, content type, body, and side effects."""
+    def handle(self, request_json: str) -> str | Awaitable[str]:
+        """One request in (JSON), one answer out (JSON); an awaitable of it when the handler is ``async def``.
+
+        The handler runs exactly once: its reads and writes go to Node as they happen.
+        """
+        if self.host is None:
+            raise RuntimeError("the bridge has no host: build it with Bridge.from_json(sources, host)")
         request = json.loads(request_json)
-        context = Context(request)
+        context = NodeContext(request, self.host)
+        steps = self._steps(request, context)
         try:
-            status, content_type, body, error = self._answer(request, context)
-        except NeedFromNode as need:  # nothing was applied: Node fetches it and calls again
-            return json.dumps({"need": [need.what, need.key]})
-        return json.dumps(
-            {
-                "status": status,
-                "content_type": content_type,
-                "body": body,
-                "error": error,
-                "cache": context.cache.writes,
-                "storage": context.storage.writes,
-                "logs": context.log.records,
-            }
-        )
+            handler, args = next(steps)
+        except StopIteration as done:  # answered before any handler: a malformed body, no handler
+            return _reply(done.value, context)
+        if inspect.iscoroutinefunction(handler):
+            return asyncio.ensure_future(self._awaited(steps, handler, args, context))
+        try:
+            result = handler(*args)
+        except Exception as error:
+            return _reply(_finish(steps, error=error), context)
+        return _reply(_finish(steps, result), context)
 
-    def _answer(self, request: dict[str, Any], context: Context) -> tuple[int, str | None, str, str | None]:
+    async def _awaited(
+        self, steps: Steps, handler: Callable[..., Any], args: tuple[Any, ...], context: NodeContext
+    ) -> str:
+        """An ``async def`` handler, awaited on Pyodide's loop; then the same answer rules."""
+        try:
+            result = await handler(*args)
+        except Exception as error:
+            return _reply(_finish(steps, error=error), context)
+        return _reply(_finish(steps, result), context)
+
+    def _steps(self, request: dict[str, Any], context: NodeContext) -> Steps:
+        """The answer for ``request``: yields the handler call once, gets its result (or error) back."""
         kind, key = str(request["kind"]), str(request.get("key") or request["kind"])
         if kind == "call":
-            return self._call_event(request, context)
+            return (yield from self._call_event(request, context))
         handler = self.handlers.get(key)
         if kind == "http":
             http = HttpRequest(
@@ -193,13 +106,15 @@ class Bridge:
             if handler is None:
                 return 404, "application/json", json.dumps({"error": f"no handler for {key}"}), None
             try:
-                status, _, content_type, raw = http_answer(handler(context, http))
+                status, _, content_type, raw = http_answer((yield handler, (context, http)))
                 return status, content_type, raw.decode("utf-8", errors="replace"), None
-            except NeedFromNode:
-                raise
             except Exception:
                 return 500, "application/json", json.dumps({"error": "the handler failed"}), traceback.format_exc()
-        payload = json.loads(request.get("body") or "{}")
+        try:
+            payload = payloads.read_json(str(request.get("body") or ""))
+            payloads.callback_kind(kind, payload)
+        except payloads.MalformedCallbackError as error:
+            return error.status, "application/json", json.dumps({"error": str(error)}), None
         event = parse_event(payload, kind)
         if handler is None:
             if kind in ("ice", "pie"):
@@ -208,26 +123,23 @@ class Bridge:
                 return 200, "application/json", json.dumps({"action": {"name": "continue"}}), None
             return 200, None, "", None
         try:
-            result = handler(context, event)
+            result = yield handler, (context, event)
             if kind not in routing.VOICE_KINDS[:3]:
                 body = json.dumps(result) if kind == "conversation" and isinstance(result, dict | list) else ""
                 return 200, "application/json" if body else None, body, None
-            answer = svaml_answer(kind, result)
-            return 200, "application/json", json.dumps(answer), None
-        except NeedFromNode:
-            raise
+            return 200, "application/json", json.dumps(svaml_answer(kind, result)), None
         except Exception:
             if kind in ("ice", "ace", "pie"):
                 return 200, "application/json", json.dumps(self.fallback), traceback.format_exc()
             return 200, None, "", traceback.format_exc()
 
-    def _call_event(self, request: dict[str, Any], context: Context) -> tuple[int, str | None, str, str | None]:
+    def _call_event(self, request: dict[str, Any], context: NodeContext) -> Steps:
         """A Voice API v2 webhook: the slot's handler as the notebook runtime calls it, its answer as it answers."""
         body = str(request.get("body") or "")
-        try:
-            call = parse_call(json.loads(body or "null"))
+        try:  # the notebook's 400s: not JSON, then what the call view cannot read
+            call = parse_call(payloads.read_json(body))
         except (ValueError, SinchNbError) as error:
-            return 400, "application/json", json.dumps({"error": f"not a Voice API v2 event: {error}"}), None
+            return 400, "application/json", json.dumps({"error": str(error)}), None
         key = request.get("key")
         if key is None:  # Node did not pick a slot: pick it here, as onCall would
             picked = call_answers.pick_handler(self.handlers, call.event)
@@ -247,10 +159,8 @@ class Bridge:
             body=body.encode(),
         )
         try:
-            result = handler(*call_answers.handler_arguments(handler, context, call, http))
+            result = yield handler, call_answers.handler_arguments(handler, context, call, http)
             answer = call_answers.call_answer(result, call.event, call_answers.webhook_url(headers))
-        except NeedFromNode:
-            raise
         except Exception:
             if call_answers.is_live(call.event):
                 return 200, "application/json", json.dumps(call_answers.FALLBACK_V2), traceback.format_exc()
@@ -258,3 +168,21 @@ class Bridge:
         if answer is None:
             return 204, None, "", None
         return 200, "application/json", json.dumps(answer), None
+
+
+def _finish(steps: Steps, result: Any = None, *, error: BaseException | None = None) -> Answer:
+    """Hand the handler's result (or its error) back to ``steps``; the answer it gives."""
+    try:
+        steps.throw(error) if error is not None else steps.send(result)
+    except StopIteration as done:
+        answer: Answer = done.value
+        return answer
+    raise RuntimeError("a request called its handler twice")  # _steps yields once
+
+
+def _reply(answer: Answer, context: NodeContext) -> str:
+    """The answer and the handler's log, as JSON for Node."""
+    status, content_type, body, error = answer
+    return json.dumps(
+        {"status": status, "content_type": content_type, "body": body, "error": error, "logs": context.log.records}
+    )

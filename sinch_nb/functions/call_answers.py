@@ -42,9 +42,13 @@ class Handlers(Protocol):
     def get(self, key: str, /) -> Any: ...
 
 
+#: The events whose answer the platform waits on, besides every ``call.webhook.NAME``.
+LIVE_EVENTS = ("call.incoming", "call.answered", "call.menu")
+
+
 def is_live(event: str) -> bool:
     """Whether the platform waits on the answer to ``event`` (the call goes on with its commands)."""
-    return event in ("call.incoming", "call.answered", "call.menu") or event.startswith("call.webhook.")
+    return event in LIVE_EVENTS or event.startswith("call.webhook.")
 
 
 def pick_handler(handlers: Handlers, event: str) -> tuple[str, Any] | None:

@@ -5,12 +5,11 @@ Each returns what it found or raises a ``RefusedError`` naming the fix.
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
 from ..contract import ContractError, signing, validate_callback
-from ..functions.events import ConversationEvent, VoiceEvent, parse_event, voice_kind
+from ..functions import payloads
+from ..functions.events import ConversationEvent, VoiceEvent, parse_event
 from ..journal.record import Record
 from .incoming import Incoming
 from .refused import RefusedError
@@ -77,32 +76,19 @@ def check_signature(settings: Settings, incoming: Incoming, kind: str, body: byt
 
 
 def parse_json(body: bytes) -> Any:
-    """The body as JSON; Sinch posts every callback as JSON, a few levels deep."""
+    """The body as JSON (``payloads.read_json``), refused with its 400 when it is not."""
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RefusedError(400, f"body is not JSON ({error}); Sinch posts callbacks as JSON") from None
-    except RecursionError:
-        raise RefusedError(
-            400,
-            f"JSON nested deeper than {sys.getrecursionlimit()} levels refused; Sinch callbacks nest a few levels",
-        ) from None
+        return payloads.read_json(body)
+    except payloads.MalformedCallbackError as error:
+        raise RefusedError(error.status, str(error)) from None
 
 
 def callback_kind(route: str, payload: Any) -> str:
-    """The handler kind: the route's, or for ``POST /`` the Voice callback's ``event``."""
-    if not isinstance(payload, dict):
-        raise RefusedError(400, f"a callback body is a JSON object, got {type(payload).__name__}")
-    if route != "voice":
-        return route
-    found = voice_kind(payload)
-    if found is None:
-        raise RefusedError(
-            400,
-            f"POST / needs a Voice callback whose 'event' is ice, ace, pie, dice or notify "
-            f"(got {str(payload.get('event'))[:40]!r})",
-        )
-    return found
+    """The handler kind (``payloads.callback_kind``), refused with its 400 when the body names none."""
+    try:
+        return payloads.callback_kind(route, payload)
+    except payloads.MalformedCallbackError as error:
+        raise RefusedError(error.status, str(error)) from None
 
 
 def parse_callback(kind: str, payload: dict[str, Any], record: Record) -> VoiceEvent | ConversationEvent:

@@ -4,92 +4,239 @@
 // are the `voiceWebhook` export, built by onCall({incoming, answered, manage, completed,
 // webhooks, fallback}) as the runtime's own onCall routes (the event picks the slot). Nothing
 // here needs @sinch/functions-runtime at import time: answers are plain objects.
-import { loadPyodide } from "pyodide";
+//
+// Python runs in a worker thread. Its handlers are sync, as in the notebook, while the
+// Function's cache, storage, assets and fetch are async: a handler's call posts to this
+// thread and waits (Atomics.wait) while this thread awaits the real operation and answers.
+// So each handler runs once per request against the live store, and this thread stays free.
+// Node 18 or newer, no flags (worker_threads, SharedArrayBuffer, Atomics, fetch).
+import { Worker, MessageChannel } from "node:worker_threads";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 
 const MANIFEST = __MANIFEST__;
-const pyodideReady = loadPyodide(); // once per process, at start-up
-let bridgeReady = null;
 
-function dirname(path) {
-  return path.slice(0, path.lastIndexOf("/")) || "/";
-}
-
-async function bridge(context) {
-  if (bridgeReady === null) {
-    bridgeReady = (async () => {
-      const py = await pyodideReady;
-      for (const file of MANIFEST.python) {
+// The worker: Pyodide, the notebook's handlers, and the synchronous host call into this thread.
+function pythonWorker() {
+  const { parentPort, workerData, receiveMessageOnPort } = require("node:worker_threads");
+  const flag = new Int32Array(workerData.signal);
+  function host(rid, op, args) {
+    parentPort.postMessage({ call: [rid, op, args] });
+    Atomics.wait(flag, 0, 0);
+    Atomics.store(flag, 0, 0);
+    return receiveMessageOnPort(workerData.replies).message;
+  }
+  (async () => {
+    let bridge;
+    try {
+      const module = await import(workerData.pyodide);
+      const { fileURLToPath } = require("node:url"); // an eval'd worker has no script path for Pyodide to start from
+      const py = await (module.loadPyodide ?? module.default.loadPyodide)({ indexURL: fileURLToPath(new URL("./", workerData.pyodide)) });
+      for (const [file, text] of Object.entries(workerData.files)) {
         const target = `/sinch/${file}`;
-        py.FS.mkdirTree(dirname(target));
-        py.FS.writeFile(target, await context.assets(file));
+        py.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
+        py.FS.writeFile(target, text);
       }
-      const sources = await context.assets("handlers.json");
       const make = py.runPython(
         'import sys; sys.path.insert(0, "/sinch")\nfrom sinch_nb.functions.bridge import Bridge\nBridge.from_json'
       );
-      return make(sources);
-    })();
-  }
-  return bridgeReady;
+      bridge = make(workerData.sources, host);
+      make.destroy();
+    } catch (error) {
+      parentPort.postMessage({ failed: String(error?.stack ?? error) });
+      return;
+    }
+    parentPort.postMessage({ ready: true });
+    parentPort.on("message", async ({ rid, request }) => {
+      try {
+        let out = bridge.handle(request);
+        if (typeof out !== "string") {
+          const pending = out; // an async def handler: Pyodide's event loop runs it
+          out = await pending;
+          pending.destroy();
+        }
+        parentPort.postMessage({ rid, out });
+      } catch (error) {
+        parentPort.postMessage({ rid, failed: String(error?.stack ?? error) });
+      }
+    });
+  })();
 }
 
-async function snapshot(cache) {
-  if (!cache) return {};
-  const keys = (await cache.keys("*")) ?? [];
-  return keys.length ? ((await cache.getMany(keys)) ?? {}) : {};
+function pyodideUrl() {
+  try {
+    return import.meta.resolve("pyodide");
+  } catch {
+    return pathToFileURL(createRequire(import.meta.url).resolve("pyodide")).href;
+  }
 }
 
-async function apply(context, out) {
-  for (const [op, key, ...rest] of out.cache) {
-    if (op === "set") await context.cache?.set(key, rest[0], rest[1]);
-    else if (op === "delete") await context.cache?.delete(key);
-    else if (op === "extend") await context.cache?.extend(key, rest[0]);
+// What a handler's host calls do, on the request's own context.
+const OPS = {
+  "cache.get": (c, key) => c.cache.get(key),
+  "cache.set": (c, key, value, ttl) => c.cache.set(key, value, ttl),
+  "cache.has": (c, key) => c.cache.has(key),
+  "cache.delete": (c, key) => c.cache.delete(key),
+  "cache.extend": (c, key, seconds) => c.cache.extend(key, seconds),
+  "cache.keys": (c, pattern) => c.cache.keys(pattern),
+  "cache.getMany": (c, keys) => c.cache.getMany(keys),
+  "storage.write": (c, key, data) => c.storage.write(key, Buffer.from(data, "base64")),
+  "storage.read": async (c, key) => {
+    try {
+      return Buffer.from(await c.storage.read(key)).toString("base64");
+    } catch (error) {
+      if (!(await c.storage.exists(key))) return null; // absent: Python raises KeyError, as in the notebook
+      throw error;
+    }
+  },
+  "storage.list": (c, prefix) => c.storage.list(prefix),
+  "storage.exists": (c, key) => c.storage.exists(key),
+  "storage.delete": (c, key) => c.storage.delete(key),
+  assets: (c, name) => c.assets(name).catch(() => null),
+  fetch: async (c, method, url, headers, body) => {
+    const response = await fetch(url, { method, headers, body: body === null ? undefined : Buffer.from(body, "base64") });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    return { status: response.status, headers: Object.fromEntries(response.headers), body: bytes.toString("base64") };
+  },
+};
+
+class Python {
+  constructor(context) {
+    this.requests = new Map();
+    this.next = 0;
+    this.signal = new SharedArrayBuffer(4);
+    this.flag = new Int32Array(this.signal);
+    this.ready = this.start(context);
   }
-  for (const [op, key, data] of out.storage) {
-    if (op === "write") await context.storage?.write(key, Buffer.from(data, "latin1"));
-    else if (op === "delete") await context.storage?.delete(key);
+
+  async start(context) {
+    const files = {};
+    for (const file of MANIFEST.python) files[file] = await context.assets(file);
+    const sources = await context.assets("handlers.json");
+    const { port1, port2 } = new MessageChannel();
+    this.replies = port1;
+    this.worker = new Worker(`(${pythonWorker})()`, {
+      eval: true,
+      workerData: { pyodide: pyodideUrl(), files, sources, signal: this.signal, replies: port2 },
+      transferList: [port2],
+    });
+    this.replies.unref();
+    await new Promise((resolve, reject) => {
+      this.worker.on("message", (message) => {
+        if (message.ready) resolve(this.worker.unref()); // idle: the worker does not keep the process alive
+        else if (message.failed && message.rid === undefined) reject(new Error(message.failed));
+        else if (message.call) this.hostCall(message.call);
+        else this.settle(message);
+      });
+      this.worker.on("error", (error) => (this.broken(error), reject(error)));
+      this.worker.on("exit", (code) => {
+        const error = new Error(`the Python worker exited (code ${code})`);
+        this.broken(error);
+        reject(error);
+      });
+    });
   }
-  const log = context.log ?? console;
-  for (const record of out.logs) (log[record.level] ?? log.info).call(log, record.message);
-  if (out.error) (context.log ?? console).error(out.error);
+
+  async hostCall([rid, op, args]) {
+    let reply;
+    try {
+      const context = this.requests.get(rid)?.context;
+      if (!context) throw new Error(`no request ${rid}`);
+      const value = await OPS[op](context, ...JSON.parse(args));
+      reply = JSON.stringify({ value: value ?? null });
+    } catch (error) {
+      reply = JSON.stringify({ error: String(error?.message ?? error) });
+    }
+    this.replies.postMessage(reply);
+    Atomics.store(this.flag, 0, 1);
+    Atomics.notify(this.flag, 0);
+  }
+
+  handle(context, request) {
+    const rid = String(++this.next);
+    return new Promise((resolve, reject) => {
+      if (this.requests.size === 0) this.worker.ref(); // busy: wait for its answers
+      this.requests.set(rid, { context, resolve, reject });
+      this.worker.postMessage({ rid, request: JSON.stringify({ ...request, rid }) });
+    });
+  }
+
+  settle({ rid, out, failed }) {
+    const pending = this.requests.get(rid);
+    if (!pending) return;
+    this.requests.delete(rid);
+    if (this.requests.size === 0) this.worker.unref();
+    if (failed === undefined) pending.resolve(JSON.parse(out));
+    else pending.reject(new Error(failed));
+  }
+
+  broken(error) {
+    this.dead = true;
+    for (const pending of this.requests.values()) pending.reject(error);
+    this.requests.clear();
+  }
+}
+
+let python = null;
+
+// The Python worker, started on first use. A start that failed is not kept: the next request starts again.
+async function started(context) {
+  if (python === null || python.dead) python = new Python(context);
+  const current = python;
+  try {
+    await current.ready;
+    return current;
+  } catch (error) {
+    if (python === current) python = null;
+    throw error;
+  }
+}
+
+function log(context) {
+  return context?.log ?? console;
+}
+
+// When Python could not answer (it did not start, or its worker died): what the notebook answers when a handler fails.
+function unanswered(request, error) {
+  log(request.context).error(`sinch_nb: the Function could not run its Python handlers (the next request tries again): ${error?.message ?? error}`);
+  const kind = request.kind;
+  if (["ice", "ace", "pie"].includes(kind)) return { status: 200, content_type: "application/json", body: JSON.stringify(MANIFEST.fallback) };
+  if (["dice", "notify", "conversation"].includes(kind)) return { status: 200, content_type: null, body: "" };
+  if (kind === "call") {
+    let event = "";
+    try { event = String(JSON.parse(request.body)?.event ?? ""); } catch { /* not an event */ }
+    const live = MANIFEST.live_events.includes(event) || event.startsWith("call.webhook.");
+    return live ? { status: 200, content_type: "application/json", body: JSON.stringify(MANIFEST.fallback_v2) } : { status: 204, content_type: null, body: "" };
+  }
+  return { status: 500, content_type: "application/json", body: JSON.stringify({ error: "the handler failed" }) };
 }
 
 async function run(context, request) {
-  const handler = await bridge(context);
-  const storageKeys = context.storage ? ((await context.storage.list("")) ?? []) : [];
-  const input = {
-    ...request,
-    cache: await snapshot(context.cache),
-    storage_keys: storageKeys,
-    config: context.config ?? {},
-    env: context.env ?? {},
-    database: context.database,
-    request_id: context.requestId,
-    timestamp: context.timestamp,
-  };
-  // Storage is async in Node and sync in the handler: a read of an object not handed over yet
-  // stops the handler before anything is applied; fetch it and run the handler again.
-  input.storage_objects = {};
-  input.assets = {};
-  for (let round = 0; round < 20; round++) {
-    const out = JSON.parse(handler.handle(JSON.stringify(input)));
-    if (out.need === undefined) {
-      await apply(context, out);
-      return out;
-    }
-    const [what, key] = out.need;
-    if (what === "storage") {
-      input.storage_objects[key] = Buffer.from(await context.storage.read(key)).toString("latin1");
-    } else {
-      input.assets[key] = await context.assets(key).catch(() => null);
-    }
+  let out;
+  try {
+    const engine = await started(context);
+    out = await engine.handle(context, {
+      ...request,
+      config: context.config ?? {},
+      env: context.env ?? {},
+      database: context.database,
+      request_id: context.requestId,
+      timestamp: context.timestamp,
+    });
+  } catch (error) {
+    return unanswered({ ...request, context }, error);
   }
-  throw new Error("a handler read more than 20 stored objects or assets in one call");
+  const logger = log(context);
+  for (const record of out.logs) (logger[record.level] ?? logger.info).call(logger, record.message);
+  if (out.error) logger.error(out.error);
+  return out;
 }
 
+// A v1 voice callback answers SVAML; a body Sinch never posts gets the notebook's 400.
 function voice(kind) {
   return async (context, data) => {
-    const out = await run(context, { kind, key: kind, body: JSON.stringify(data) });
+    const out = await run(context, { kind, key: kind, body: JSON.stringify(data ?? null) });
+    if (out.status !== 200) return { statusCode: out.status, body: out.body ? JSON.parse(out.body) : undefined };
     return out.body ? JSON.parse(out.body) : undefined;
   };
 }
