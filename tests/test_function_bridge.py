@@ -172,3 +172,32 @@ def test_a_failed_start_is_reported_and_retried_on_the_next_request(sn: Any, tmp
     errors = [message for level, message in out["logs"] if level == "error"]
     assert len(errors) == 1 and "asset fetch failed: 503" in errors[0] and "the next request tries again" in errors[0]
     assert out["fetches"] == 2  # started again once, then kept
+
+
+def test_a_handler_past_its_timeout_gets_the_fallback_and_the_next_call_answers(
+    sn: Any, tmp_path: Path, node_modules: Path
+) -> None:
+    module("import time", 1)
+    cell(
+        "ice",
+        """count = context.cache.get("count", 0) + 1
+context.cache.set("count", count)
+if count == 2:  # the second call overruns; the first (the Function's cold start) and the third answer at once
+    end = time.monotonic() + 6
+    while time.monotonic() < end:
+        pass
+return svaml.ice().say(f"On time {count}").hangup()""",
+        2,
+    )
+    sn.configure(handler_timeout=0.5)
+    for _ in range(3):
+        sn.dial("+15551234567", "+15559876543")
+
+    parity = sn.parity(sn.export(tmp_path / "build", "slow").path)
+
+    assert parity.same, repr(parity)
+    assert ice_texts(parity) == ["On time 1", DEFAULT_FALLBACK["instructions"][0]["text"], "On time 3"]
+    _, overrun, after = [row for row in parity.rows if row["kind"] == "ice"]
+    assert overrun["ms"] < 4000  # answered at the timeout, not after the handler's 6 s
+    assert after["ms"] < 4000  # and Python was interrupted: the next call did not wait for the loop to end
+    assert any("took longer than 0.5 s" in message for _, message in overrun["logs"])

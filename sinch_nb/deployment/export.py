@@ -160,6 +160,7 @@ def export_project(
     fallback: dict[str, Any] | None = None,
     description: str = "Exported from a notebook by sinch_nb",
     assets: Path | None = None,
+    handler_timeout: float = 4.0,
 ) -> Project:
     """Write the project to ``path`` from the notebook's module cells and handlers (``runtime.sources``)."""
     if not handlers:
@@ -189,6 +190,7 @@ def export_project(
         "fallback": fallback or DEFAULT_FALLBACK,
         "fallback_v2": call_answers.FALLBACK_V2,
         "live_events": list(call_answers.LIVE_EVENTS),
+        "handler_timeout": handler_timeout,
     }
     sources = {
         "modules": modules,

@@ -32,6 +32,7 @@ function pythonWorker() {
       const module = await import(workerData.pyodide);
       const { fileURLToPath } = require("node:url"); // an eval'd worker has no script path for Pyodide to start from
       const py = await (module.loadPyodide ?? module.default.loadPyodide)({ indexURL: fileURLToPath(new URL("./", workerData.pyodide)) });
+      py.setInterruptBuffer(new Uint8Array(workerData.interrupt)); // a handler past its time gets KeyboardInterrupt
       for (const [file, text] of Object.entries(workerData.files)) {
         const target = `/sinch/${file}`;
         py.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
@@ -47,8 +48,10 @@ function pythonWorker() {
       return;
     }
     parentPort.postMessage({ ready: true });
+    const interrupt = new Uint8Array(workerData.interrupt);
     parentPort.on("message", async ({ rid, request }) => {
       try {
+        interrupt[0] = 0; // an interrupt meant for a handler that has since returned is not this one's
         let out = bridge.handle(request);
         if (typeof out !== "string") {
           const pending = out; // an async def handler: Pyodide's event loop runs it
@@ -106,6 +109,7 @@ class Python {
     this.next = 0;
     this.signal = new SharedArrayBuffer(4);
     this.flag = new Int32Array(this.signal);
+    this.interrupt = new SharedArrayBuffer(1);
     this.ready = this.start(context);
   }
 
@@ -117,7 +121,7 @@ class Python {
     this.replies = port1;
     this.worker = new Worker(`(${pythonWorker})()`, {
       eval: true,
-      workerData: { pyodide: pyodideUrl(), files, sources, signal: this.signal, replies: port2 },
+      workerData: { pyodide: pyodideUrl(), files, sources, signal: this.signal, interrupt: this.interrupt, replies: port2 },
       transferList: [port2],
     });
     this.replies.unref();
@@ -152,11 +156,17 @@ class Python {
     Atomics.notify(this.flag, 0);
   }
 
+  // One request: its answer, or an error when Python failed or the handler ran past the notebook's handler_timeout
+  // (then Python is interrupted, as the notebook abandons the call, and the caller gets the fallback).
   handle(context, request) {
     const rid = String(++this.next);
     return new Promise((resolve, reject) => {
       if (this.requests.size === 0) this.worker.ref(); // busy: wait for its answers
-      this.requests.set(rid, { context, resolve, reject });
+      const timer = setTimeout(() => {
+        new Uint8Array(this.interrupt)[0] = 2; // SIGINT: KeyboardInterrupt at Python's next instruction
+        this.settle({ rid, failed: `the handler took longer than ${MANIFEST.handler_timeout} s; Sinch would have dropped the call` });
+      }, MANIFEST.handler_timeout * 1000);
+      this.requests.set(rid, { context, resolve, reject, timer });
       this.worker.postMessage({ rid, request: JSON.stringify({ ...request, rid }) });
     });
   }
@@ -164,6 +174,7 @@ class Python {
   settle({ rid, out, failed }) {
     const pending = this.requests.get(rid);
     if (!pending) return;
+    clearTimeout(pending.timer);
     this.requests.delete(rid);
     if (this.requests.size === 0) this.worker.unref();
     if (failed === undefined) pending.resolve(JSON.parse(out));
