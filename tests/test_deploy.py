@@ -130,6 +130,22 @@ def test_the_exported_function_answers_as_the_notebook_did(sn: Any, tmp_path: Pa
     assert (project / ".local-storage" / "choices").is_dir()
     assert "answered alike, the same answers" in parity.summary()
     assert len(parity.frame()) == len(parity.rows)
+    assert parity.frame()["diff"].map(len).sum() == 0  # no callback has a field that differs
+    counts = parity.by_kind()[["compared", "same", "differ"]]
+    assert counts.to_dict("index") == {
+        "ice": {"compared": 2, "same": 2, "differ": 0},
+        "pie": {"compared": 2, "same": 2, "differ": 0},
+        "dice": {"compared": 2, "same": 2, "differ": 0},
+        "conversation": {"compared": 1, "same": 1, "differ": 0},
+        "http": {"compared": 1, "same": 1, "differ": 0},
+    }
+    shown = repr(parity).splitlines()
+    assert shown[1].split() == ["kind", "compared", "same", "differ"]  # the per-kind table under the summary
+    assert shown[2].split() == ["ice", "2", "2", "0"] and shown[6].split() == ["http", "1", "1", "0"]
+    page = parity._repr_html_()
+    assert "<th>kind</th><th>compared</th><th>same</th><th>differ</th>" in page
+    assert "<td>pie</td><td>2</td><td>2</td><td>0</td>" in page and "→" not in page  # nothing differs
+    assert "Authorization" not in page + repr(parity) and "chose sales" not in page  # no request headers, no logs
 
 
 def test_parity_names_the_callbacks_a_changed_handler_answers_differently(
@@ -143,6 +159,29 @@ def test_parity_names_the_callbacks_a_changed_handler_answers_differently(
     assert [row["kind"] for row in different] == ["ice"]
     assert "1 DIFFERENT" in parity.summary()
     assert "Hello, caller number 1" in repr(parity) and "Welcome, caller number 1" in repr(parity)
+    counts = parity.by_kind()
+    assert counts.loc["ice", ["compared", "same", "differ"]].tolist() == [1, 0, 1]
+    assert counts.loc["ice", "differing"] == [different[0]["id"]]
+    assert counts.loc["pie", ["compared", "same", "differ"]].tolist() == [1, 1, 0]  # the others still alike
+    change = 'instructions[0].text: "Welcome, caller number 1" → "Hello, caller number 1"'
+    assert different[0]["diff"] == [change]  # the one field that changed, named by its path
+    shown = repr(parity).splitlines()
+    assert ["ice", "1", "0", "1"] in [line.split() for line in shown]
+    assert shown.index(f"    {change}") > shown.index(
+        f"  #{different[0]['id']} ice, call {different[0]['call_id']} (notebook → Function):"
+    )
+    page = parity._repr_html_()
+    assert page.index("<td>ice</td><td>1</td><td>0</td><td><b>1</b></td>") < page.index(
+        "instructions[0].text: &quot;Welcome, caller number 1&quot; → &quot;Hello, caller number 1&quot;"
+    )  # the table first, then the differing callbacks with their diffs
+
+
+def test_parity_with_no_callbacks_says_nothing_was_compared(sn: Any, tmp_path: Path) -> None:
+    notebook_handlers(sn)
+    parity = sn.parity(sn.export(tmp_path / "build", "unused").path)  # no call placed in this session
+    assert parity.rows == [] and parity.by_kind().empty
+    assert "no callbacks to compare" in parity.summary() and "sn.dial" in repr(parity)
+    assert "answered alike" not in parity._repr_html_()
 
 
 def test_parity_says_what_is_missing_to_run_the_function_locally(
