@@ -36,6 +36,7 @@ def export(path: str | Path, name: str, *, variables: dict[str, str] | None = No
         variables={**session.settings.variables, **(variables or {})},
         fallback=session.settings.fallback,
         assets=session.settings.base_dir / "assets",
+        module_origins=[module.origin for module in session.registry.modules.values()],
     )
 
 
