@@ -89,7 +89,9 @@ def _import_problems(what: str, origin: str, source: str, bound: dict[str, str])
             f"Function (its Pyodide has the standard library and sinch_nb.functions only): {instead}"
         )
     for verb, name, why, instead in pyodide_stdlib.unavailable_uses(source, bound):
-        problems.append(f"{what} ({origin}) {verb} {name}, which cannot work in the Sinch Function: {why}. {instead}")
+        problems.append(
+            f"{what} ({origin}) {verb} {name}, which cannot work in the Sinch Function: {why}. Instead: {instead}"
+        )
     return problems
 
 

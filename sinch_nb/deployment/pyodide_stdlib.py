@@ -16,13 +16,13 @@ import ast
 __all__ = ["SINCH_CLIENTS", "UNAVAILABLE", "imported_names", "unavailable_uses"]
 
 _NO_SOCKETS = "the Function runs Python in Pyodide (WebAssembly inside Node), which has no sockets"
-SINCH_CLIENTS = (
-    "the Function has no sockets: reach Sinch APIs through context.voice / context.conversation / context.sms"
-)
+_CLIENTS = "reach Sinch APIs through context.voice / context.conversation / context.sms"
+#: What to use instead of an HTTP client package in a handler: the context's clients.
+SINCH_CLIENTS = f"the Function has no sockets: {_CLIENTS}"
 _LISTEN = "the Function cannot listen: serve HTTP with a %%sinch http METHOD /path cell (it becomes the endpoint)"
 _NO_THREADS = "Pyodide cannot start threads (threading imports, but Thread.start() raises RuntimeError)"
 _ONE_AT_A_TIME = "handlers run one request at a time; use async def handlers with asyncio for concurrency"
-_NO_PROCESSES = "Pyodide cannot start processes (WebAssembly has no fork or exec)"
+_NO_PROCESSES = "Pyodide cannot start processes (subprocess and os.fork raise OSError there)"
 _IN_PYTHON = "do the work in Python in the handler: there is no program to run beside it"
 _STORAGE = "keep data in context.storage (files) or context.cache (keys and values)"
 _NOT_LOADED = "Pyodide ships {} as a separate package, which the Function does not load"
@@ -38,20 +38,20 @@ _WINDOWS = "it exists on Windows only; the Function runs Pyodide (WebAssembly in
 #: An entry covers its submodules (``multiprocessing`` covers ``multiprocessing.pool``).
 UNAVAILABLE: dict[str, tuple[str, str]] = {
     # network: no sockets in WebAssembly (connect() fails with BlockingIOError)
-    "socket": (_NO_SOCKETS, SINCH_CLIENTS),
-    "_socket": (_NO_SOCKETS, SINCH_CLIENTS),
-    "ssl": (f"{_NO_SOCKETS}, and {_NOT_LOADED.format('ssl')}", SINCH_CLIENTS),
-    "urllib.request": (_NO_SOCKETS, SINCH_CLIENTS),
-    "http.client": (_NO_SOCKETS, SINCH_CLIENTS),
-    "xmlrpc.client": (_NO_SOCKETS, SINCH_CLIENTS),
-    "ftplib": (_NO_SOCKETS, SINCH_CLIENTS),
-    "poplib": (_NO_SOCKETS, SINCH_CLIENTS),
-    "imaplib": (_NO_SOCKETS, SINCH_CLIENTS),
-    "nntplib": (_NO_SOCKETS, SINCH_CLIENTS),
-    "telnetlib": (_NO_SOCKETS, SINCH_CLIENTS),
-    "smtplib": (_NO_SOCKETS, "the Function has no sockets: send messages with context.sms or context.conversation"),
-    "asyncio.open_connection": (_NO_SOCKETS, SINCH_CLIENTS),
-    "asyncio.open_unix_connection": (_NO_SOCKETS, SINCH_CLIENTS),
+    "socket": (_NO_SOCKETS, _CLIENTS),
+    "_socket": (_NO_SOCKETS, _CLIENTS),
+    "ssl": (f"{_NO_SOCKETS}, and {_NOT_LOADED.format('ssl')}", _CLIENTS),
+    "urllib.request": (_NO_SOCKETS, _CLIENTS),
+    "http.client": (_NO_SOCKETS, _CLIENTS),
+    "xmlrpc.client": (_NO_SOCKETS, _CLIENTS),
+    "ftplib": (_NO_SOCKETS, _CLIENTS),
+    "poplib": (_NO_SOCKETS, _CLIENTS),
+    "imaplib": (_NO_SOCKETS, _CLIENTS),
+    "nntplib": (_NO_SOCKETS, _CLIENTS),
+    "telnetlib": (_NO_SOCKETS, _CLIENTS),
+    "smtplib": (_NO_SOCKETS, "send messages with context.sms or context.conversation"),
+    "asyncio.open_connection": (_NO_SOCKETS, _CLIENTS),
+    "asyncio.open_unix_connection": (_NO_SOCKETS, _CLIENTS),
     "http.server": (_NO_SOCKETS, _LISTEN),
     "socketserver": (_NO_SOCKETS, _LISTEN),
     "wsgiref.simple_server": (_NO_SOCKETS, _LISTEN),
@@ -112,8 +112,8 @@ UNAVAILABLE: dict[str, tuple[str, str]] = {
     "test": ("Pyodide does not load CPython's test package", "test in the notebook (sn.dial, sn.to_pytest)"),
     "distutils": (_GONE_IN_312, _LEAVE_OUT),
     "imp": (_GONE_IN_312, "use importlib"),
-    "asynchat": (f"{_GONE_IN_312}; and the Function has no sockets", SINCH_CLIENTS),
-    "asyncore": (f"{_GONE_IN_312}; and the Function has no sockets", SINCH_CLIENTS),
+    "asynchat": (f"{_GONE_IN_312}; and the Function has no sockets", _CLIENTS),
+    "asyncore": (f"{_GONE_IN_312}; and the Function has no sockets", _CLIENTS),
     "smtpd": (f"{_GONE_IN_312}; and the Function has no sockets", _LISTEN),
     "msvcrt": (_WINDOWS, _LEAVE_OUT),
     "winreg": (_WINDOWS, _LEAVE_OUT),
