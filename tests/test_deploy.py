@@ -103,6 +103,79 @@ def test_a_handler_importing_outside_the_standard_library_is_named_at_export(sn:
         sn.export(tmp_path / "x", "x")
 
 
+#: Standard-library imports Pyodide cannot run: the line, the module named, why, and what to use instead.
+UNUSABLE = [
+    ("import socket", "socket", "which has no sockets", "context.voice / context.conversation / context.sms"),
+    (
+        "from urllib.request import urlopen",
+        "urllib.request",
+        "which has no sockets",
+        "context.voice / context.conversation / context.sms",
+    ),
+    ("import threading", "threading", "cannot start threads", "use async def handlers with asyncio"),
+    ("import subprocess", "subprocess", "cannot start processes", "do the work in Python in the handler"),
+]
+
+
+@pytest.mark.parametrize(("line", "module", "why", "instead"), UNUSABLE, ids=[u[1] for u in UNUSABLE])
+def test_export_refuses_a_handler_importing_what_pyodide_cannot_run(
+    sn: Any, tmp_path: Path, line: str, module: str, why: str, instead: str
+) -> None:
+    cell("ice", f"{line}\nreturn svaml.ice().hangup()", 7)
+    with pytest.raises(ExportError) as refused:
+        sn.export(tmp_path / "x", "x")
+    message = str(refused.value)
+    assert message.startswith(f"the ice handler (cell [7]) imports {module}, which cannot work in the Sinch Function")
+    assert why in message and instead in message
+    assert not (tmp_path / "x" / "function.js").exists()  # nothing written
+
+
+@pytest.mark.parametrize(("line", "module", "why", "instead"), UNUSABLE, ids=[u[1] for u in UNUSABLE])
+def test_export_refuses_a_module_cell_importing_what_pyodide_cannot_run(
+    sn: Any, tmp_path: Path, line: str, module: str, why: str, instead: str
+) -> None:
+    get_session().registry.run_module("cell [3]", line, "<sinch module cell [3]>")
+    cell("ice", "return svaml.ice().hangup()", 4)
+    with pytest.raises(ExportError) as refused:
+        sn.export(tmp_path / "x", "x")
+    message = str(refused.value)
+    assert message.startswith(f"a module cell (cell [3]) imports {module}, which cannot work in the Sinch Function")
+    assert why in message and instead in message
+
+
+def test_export_names_every_import_the_function_cannot_run_at_once(sn: Any, tmp_path: Path) -> None:
+    get_session().registry.run_module("cell [1]", "import asyncio as aio", "<sinch module cell [1]>")
+    cell("ice", "import requests\nawait aio.open_connection('example.com', 80)\nreturn svaml.ice().hangup()", 2)
+    with pytest.raises(ExportError) as refused:
+        sn.export(tmp_path / "x", "x")
+    lines = str(refused.value).splitlines()
+    assert lines[0] == "2 imports cannot work in the Sinch Function:"
+    assert lines[1].startswith("- the ice handler (cell [2]) imports requests, which is not in the standard library")
+    assert lines[1].endswith("reach Sinch APIs through context.voice / context.conversation / context.sms")
+    assert lines[2].startswith("- the ice handler (cell [2]) uses asyncio.open_connection, which cannot work")
+    assert "urllib.request" not in str(refused.value)  # no longer recommended: it cannot work there either
+
+
+def test_the_standard_library_pyodide_runs_exports_and_answers_alike(
+    sn: Any, tmp_path: Path, node_modules: Path
+) -> None:
+    get_session().registry.run_module(
+        "cell [1]", "import json, re, datetime, hashlib, math\nfrom asyncio import sleep", "<sinch module cell [1]>"
+    )
+    body = """import asyncio
+digits = re.sub(r"\\D", "", event.cli)
+stamp = datetime.datetime(2024, 5, 1, tzinfo=datetime.timezone.utc).isoformat()
+parts = [digits[-4:], stamp, asyncio.iscoroutinefunction(sleep)]
+digest = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:8]
+return svaml.ice().say(f"{parts[0]} {parts[1]} {parts[2]} {digest} {math.isqrt(17)}").hangup()"""
+    cell("ice", body, 2)
+    sn.dial("+15551234567", "+15559876543")
+    parity = sn.parity(sn.export(tmp_path / "build", "stdlib").path)  # exported: none of these was refused
+    assert parity.by_kind().loc["ice", ["compared", "same"]].tolist() == [1, 1], parity.rows[0]["logs"]
+    said = parity.rows[0]["function"]["instructions"][0]["text"]
+    assert said.startswith("4567 2024-05-01T00:00:00+00:00 True ") and said.endswith(" 4")  # they ran in Pyodide too
+
+
 def test_the_exported_function_answers_as_the_notebook_did(sn: Any, tmp_path: Path, node_modules: Path) -> None:
     notebook_handlers(sn)
     sn.dial("+15551234567", "+15559876543", press=["1"])
@@ -131,6 +204,22 @@ def test_the_exported_function_answers_as_the_notebook_did(sn: Any, tmp_path: Pa
     assert (project / ".local-storage" / "choices").is_dir()
     assert "answered alike, the same answers" in parity.summary()
     assert len(parity.frame()) == len(parity.rows)
+    assert parity.frame()["diff"].map(len).sum() == 0  # no callback has a field that differs
+    counts = parity.by_kind()[["compared", "same", "differ"]]
+    assert counts.to_dict("index") == {
+        "ice": {"compared": 2, "same": 2, "differ": 0},
+        "pie": {"compared": 2, "same": 2, "differ": 0},
+        "dice": {"compared": 2, "same": 2, "differ": 0},
+        "conversation": {"compared": 1, "same": 1, "differ": 0},
+        "http": {"compared": 1, "same": 1, "differ": 0},
+    }
+    shown = repr(parity).splitlines()
+    assert shown[1].split() == ["kind", "compared", "same", "differ"]  # the per-kind table under the summary
+    assert shown[2].split() == ["ice", "2", "2", "0"] and shown[6].split() == ["http", "1", "1", "0"]
+    page = parity._repr_html_()
+    assert "<th>kind</th><th>compared</th><th>same</th><th>differ</th>" in page
+    assert "<td>pie</td><td>2</td><td>2</td><td>0</td>" in page and "→" not in page  # nothing differs
+    assert "Authorization" not in page + repr(parity) and "chose sales" not in page  # no request headers, no logs
 
 
 def test_parity_names_the_callbacks_a_changed_handler_answers_differently(
@@ -144,6 +233,29 @@ def test_parity_names_the_callbacks_a_changed_handler_answers_differently(
     assert [row["kind"] for row in different] == ["ice"]
     assert "1 DIFFERENT" in parity.summary()
     assert "Hello, caller number 1" in repr(parity) and "Welcome, caller number 1" in repr(parity)
+    counts = parity.by_kind()
+    assert counts.loc["ice", ["compared", "same", "differ"]].tolist() == [1, 0, 1]
+    assert counts.loc["ice", "differing"] == [different[0]["id"]]
+    assert counts.loc["pie", ["compared", "same", "differ"]].tolist() == [1, 1, 0]  # the others still alike
+    change = 'instructions[0].text: "Welcome, caller number 1" → "Hello, caller number 1"'
+    assert different[0]["diff"] == [change]  # the one field that changed, named by its path
+    shown = repr(parity).splitlines()
+    assert ["ice", "1", "0", "1"] in [line.split() for line in shown]
+    assert shown.index(f"    {change}") > shown.index(
+        f"  #{different[0]['id']} ice, call {different[0]['call_id']} (notebook → Function):"
+    )
+    page = parity._repr_html_()
+    assert page.index("<td>ice</td><td>1</td><td>0</td><td><b>1</b></td>") < page.index(
+        "instructions[0].text: &quot;Welcome, caller number 1&quot; → &quot;Hello, caller number 1&quot;"
+    )  # the table first, then the differing callbacks with their diffs
+
+
+def test_parity_with_no_callbacks_says_nothing_was_compared(sn: Any, tmp_path: Path) -> None:
+    notebook_handlers(sn)
+    parity = sn.parity(sn.export(tmp_path / "build", "unused").path)  # no call placed in this session
+    assert parity.rows == [] and parity.by_kind().empty
+    assert "no callbacks to compare" in parity.summary() and "sn.dial" in repr(parity)
+    assert "answered alike" not in parity._repr_html_()
 
 
 def test_parity_says_what_is_missing_to_run_the_function_locally(

@@ -170,6 +170,19 @@ def test_the_exported_function_answers_v2_events_as_the_notebook_did(
 
     assert parity.same, repr(parity)
     assert [row["kind"] for row in parity.rows] == [fixture(name)["body"]["event"] for name, _ in TRAFFIC]
+    counts = parity.by_kind()
+    assert counts.index.tolist() == [  # the OAS's event order, then the named webhooks
+        "call.incoming",
+        "call.answered",
+        "call.busy",
+        "call.hangup",
+        "call.failed",
+        "call.menu",
+        "call.webhook.menu-selection",
+        "call.webhook.on-answer",
+    ]
+    assert counts["compared"].tolist() == [2, 1, 1, 1, 1, 1, 2, 1] and counts["same"].equals(counts["compared"])
+    assert counts["differ"].sum() == 0 and "→" not in repr(parity)
     by_kind: dict[str, list[Any]] = {}
     for row in parity.rows:
         by_kind.setdefault(row["kind"], []).append(row["function"])
@@ -204,6 +217,13 @@ def test_parity_names_the_v2_events_a_changed_handler_answers_differently(
     answered = next(row for row in different if row["kind"] == "call.answered")
     assert answered["notebook"] == {"status": 200, "body": FALLBACK_V2}
     assert answered["function"]["body"]["commands"][0]["messages"][0]["say"]["text"] == "fixed now"
+    counts = parity.by_kind()[["compared", "same", "differ"]]
+    assert counts.loc["call.answered"].tolist() == [1, 0, 1] and counts.loc["call.hangup"].tolist() == [1, 0, 1]
+    assert counts.loc["call.incoming"].tolist() == [2, 2, 0]  # the unchanged handler still answers alike
+    fixed = 'body.commands[0].messages[0].say.text: "Sorry, something went wrong. Goodbye." → "fixed now"'
+    assert fixed in answered["diff"] and f"    {fixed}" in repr(parity).splitlines()
+    hangup = next(row for row in different if row["kind"] == "call.hangup")
+    assert hangup["diff"] == ["status: 204 → 200", 'body: null → {"commands": [{"command": "hangup"}]}']
 
 
 def test_callname_outside_the_answer_to_incoming_gets_the_fallback_in_both(sn: Any, tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ The project holds ``sinch.json`` (name, runtime ``node``, variables; never a sec
 ``voiceWebhook``, built with ``onCall``), ``assets/`` (the handlers'
 sources in execution order, each marked with its cell, and the stdlib-only
 ``sinch_nb.functions`` package), ``.env`` with secret names only, ``.gitignore`` and a README.
+Export refuses what the Function cannot import: third-party packages, and the standard library
+that Pyodide lacks or cannot run (``pyodide_stdlib.UNAVAILABLE``: sockets, threads, processes, ...).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..functions import call_answers, routing
 from ..functions.answers import DEFAULT_FALLBACK
 from ..functions.errors import ExportError
 from ..platform.credentials import FUNCTION_ENV_NAMES
+from . import pyodide_stdlib
 
 __all__ = ["PYODIDE_VERSION", "RUNTIME_VERSION", "ExportError", "Project", "export_project"]
 
@@ -52,25 +55,59 @@ class Project:
         return f"<Sinch Function project {self.name} at {self.path}: {handlers}; {len(self.files)} files>"
 
 
-def _imports(source: str) -> list[str]:
+#: Third-party HTTP clients (and Sinch's SDK): what the context's clients stand in for in the Function.
+_HTTP_PACKAGES = frozenset({"requests", "httpx", "aiohttp", "urllib3", "pycurl", "websockets", "websocket", "sinch"})
+
+
+def _third_party(source: str) -> list[str]:
+    """What ``source`` imports from outside the standard library and the shipped ``sinch_nb.functions``."""
     names = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.append(node.module)
-    return names
+    return [
+        n
+        for n in names
+        if n.split(".")[0] not in sys.stdlib_module_names
+        and n not in _SHIPPED
+        and not n.startswith("sinch_nb.functions.")
+    ]
 
 
-def _check_imports(origin: str, what: str, source: str) -> None:
-    for name in _imports(source):
-        top = name.split(".")[0]
-        if top in sys.stdlib_module_names or name in _SHIPPED or name.startswith("sinch_nb.functions"):
-            continue
-        raise ExportError(
-            f"{what} ({origin}) imports {name}, which is neither standard library nor shipped with the Function: "
-            "use the standard library (urllib.request, json, …) or the context's clients (context.voice, …)"
+def _import_problems(what: str, origin: str, source: str, bound: dict[str, str]) -> list[str]:
+    """Why each import in one cell or handler cannot work in the Function, and what to use instead."""
+    problems = []
+    for name in dict.fromkeys(_third_party(source)):
+        instead = (
+            pyodide_stdlib.SINCH_CLIENTS
+            if name.split(".")[0] in _HTTP_PACKAGES
+            else "copy the code it needs into a %%sinch module cell, using the standard library"
         )
+        problems.append(
+            f"{what} ({origin}) imports {name}, which is not in the standard library and does not ship with the "
+            f"Function (its Pyodide has the standard library and sinch_nb.functions only): {instead}"
+        )
+    for verb, name, why, instead in pyodide_stdlib.unavailable_uses(source, bound):
+        problems.append(
+            f"{what} ({origin}) {verb} {name}, which cannot work in the Sinch Function: {why}. Instead: {instead}"
+        )
+    return problems
+
+
+def _check_imports(modules: list[tuple[str, str]], handlers: list[dict[str, Any]]) -> None:
+    """Refuse, naming each at once, the imports the Function cannot run: third-party, or stdlib Pyodide lacks."""
+    bound: dict[str, str] = {}
+    for _, source in modules:
+        bound.update(pyodide_stdlib.imported_names(source))
+    problems = [p for origin, source in modules for p in _import_problems("a module cell", origin, source, bound)]
+    for handler in handlers:
+        problems += _import_problems(f"the {handler['key']} handler", handler["origin"], handler["source"], bound)
+    if len(problems) == 1:
+        raise ExportError(problems[0])
+    if problems:
+        raise ExportError(f"{len(problems)} imports cannot work in the Sinch Function:\n- " + "\n- ".join(problems))
 
 
 def _check_function(handler: dict[str, Any]) -> None:
@@ -161,16 +198,19 @@ def export_project(
     description: str = "Exported from a notebook by sinch_nb",
     assets: Path | None = None,
     handler_timeout: float = 4.0,
+    module_origins: list[str] | None = None,
 ) -> Project:
-    """Write the project to ``path`` from the notebook's module cells and handlers (``runtime.sources``)."""
+    """Write the project to ``path`` from the notebook's module cells and handlers (``runtime.sources``).
+
+    ``module_origins`` names the module cells' cells for error messages (``cell [1]``), in ``modules``' order.
+    """
     if not handlers:
         raise ExportError("no handlers to export: define one with %%sinch ice (or @sn.ice)")
-    for number, source in enumerate(modules):
-        _check_imports(f"module cell {number + 1}", "a module cell", source)
     for handler in handlers:
         if not handler["cell"]:
             _check_function(handler)
-        _check_imports(handler["origin"], f"the {handler['key']} handler", handler["source"])
+    origins = module_origins or [f"module cell {number + 1}" for number in range(len(modules))]
+    _check_imports(list(zip(origins, modules, strict=True)), handlers)
     names = _export_names(handlers)
     v2 = any(h["kind"] in routing.CALL_KINDS for h in handlers)
     root = Path(path)

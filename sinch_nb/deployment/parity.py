@@ -6,6 +6,9 @@ Function's answer is compared with the one the notebook gave: the body for v1 vo
 callbacks, status and body for webhooks, custom endpoints and Voice API v2 events (journal
 kind ``call.*``, handed to ``voiceWebhook`` with their headers: 200 with commands, or 204).
 The local runtime starts with an empty cache and storage, as a freshly deployed Function does.
+
+The report counts, per callback kind, the callbacks compared and those answered alike, and
+shows each difference as a field path with both values (``answer_diff``).
 """
 
 from __future__ import annotations
@@ -19,11 +22,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..contract import voice_v2
 from ..functions import routing
 from ..functions.errors import ParityUnavailableError
 from .export import PYODIDE_VERSION, VOICE_V2_EXPORT
 
-__all__ = ["Parity", "ParityUnavailableError", "check_parity", "install_pyodide", "pyodide_modules", "run_locally"]
+__all__ = [
+    "Parity",
+    "ParityUnavailableError",
+    "answer_diff",
+    "check_parity",
+    "install_pyodide",
+    "pyodide_modules",
+    "run_locally",
+]
 
 LOCAL_RUNTIME = Path(__file__).parent / "templates" / "local_runtime.mjs"
 #: Where ``sn.parity(install=True)`` puts Pyodide from npm (once per machine).
@@ -33,7 +45,7 @@ _KINDS = ("ice", "ace", "pie", "dice", "notify", "conversation", "http")
 
 @dataclass(frozen=True)
 class Parity:
-    """One row per captured callback: what the notebook answered and what the Function answers."""
+    """One row per captured callback: what the notebook answered, what the Function answers, and how they differ."""
 
     project: Path
     rows: list[dict[str, Any]]
@@ -45,31 +57,155 @@ class Parity:
         return all(row["same"] for row in self.rows)
 
     def summary(self) -> str:
+        """One line: how many callbacks answered alike, and the cold start."""
+        if not self.rows:
+            return (
+                f"{self.project.name}: no callbacks to compare: the notebook answered none in this session "
+                "(place calls with sn.dial or real traffic first)"
+            )
         matched = sum(row["same"] for row in self.rows)
         cold = f"; cold start {self.cold_start_ms / 1000:.1f} s" if self.cold_start_ms is not None else ""
         verdict = "the same answers" if self.same else f"{len(self.rows) - matched} DIFFERENT"
         return f"{self.project.name}: {matched} of {len(self.rows)} callbacks answered alike, {verdict}{cold}"
 
+    def kinds(self) -> list[dict[str, Any]]:
+        """Per callback kind, in the order of the kinds' table: compared, same, differ and the differing ids."""
+        counts: dict[str, dict[str, Any]] = {}
+        for row in self.rows:
+            entry = counts.setdefault(
+                row["kind"], {"kind": row["kind"], "compared": 0, "same": 0, "differ": 0, "differing": []}
+            )
+            entry["compared"] += 1
+            entry["same" if row["same"] else "differ"] += 1
+            if not row["same"]:
+                entry["differing"].append(row["id"])
+        return [counts[kind] for kind in sorted(counts, key=_kind_order)]
+
+    def by_kind(self) -> Any:
+        """The per-kind counts as a DataFrame indexed by kind (compared, same, differ, differing ids)."""
+        import pandas as pd
+
+        columns = ["compared", "same", "differ", "differing"]
+        if not self.rows:
+            return pd.DataFrame(columns=columns).rename_axis("kind")
+        return pd.DataFrame(self.kinds()).set_index("kind")[columns]
+
     def frame(self) -> Any:
-        """The rows as a DataFrame (id, kind, notebook, function, same)."""
+        """The rows as a DataFrame (id, kind, notebook, function, same, diff, ms, logs)."""
         import pandas as pd
 
         return pd.DataFrame(self.rows).set_index("id") if self.rows else pd.DataFrame()
 
     def __repr__(self) -> str:
         lines = [self.summary()]
-        lines += [
-            f"  #{row['id']} {row['kind']}: notebook {row['notebook']!r}, function {row['function']!r}"
-            for row in self.rows
-            if not row["same"]
-        ]
+        if self.rows:
+            width = max(len("kind"), *(len(entry["kind"]) for entry in self.kinds()))
+            lines.append(f"  {'kind':<{width}}  compared  same  differ")
+            lines += [
+                f"  {e['kind']:<{width}}  {e['compared']:>8}  {e['same']:>4}  {e['differ']:>6}" for e in self.kinds()
+            ]
+        for row in self.rows:
+            if not row["same"]:
+                lines.append(f"  {_title(row)}:")
+                lines += [f"    {line}" for line in row["diff"]]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         import html
 
-        table = self.frame().to_html() if self.rows else ""
-        return f"<b>{html.escape(self.summary())}</b>{table}"
+        parts = [f"<b>{html.escape(self.summary())}</b>"]
+        if self.rows:
+            head = "".join(f"<th>{name}</th>" for name in ("kind", "compared", "same", "differ"))
+            body = "".join(
+                f"<tr><td>{html.escape(e['kind'])}</td><td>{e['compared']}</td><td>{e['same']}</td>"
+                f"<td>{_bold(e['differ']) if e['differ'] else 0}</td></tr>"
+                for e in self.kinds()
+            )
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        for row in self.rows:
+            if not row["same"]:
+                diff = html.escape("\n".join(row["diff"]))
+                parts.append(f"<p>{html.escape(_title(row))}</p><pre>{diff}</pre>")
+        if self.rows:
+            parts.append("<p><small>.frame(): every callback; .by_kind(): this table as a DataFrame</small></p>")
+        return "".join(parts)
+
+
+def _bold(count: int) -> str:
+    """A count of differing callbacks in bold, so it stands out in the kinds' table."""
+    return f"<b>{count}</b>"
+
+
+def _title(row: Mapping[str, Any]) -> str:
+    """A differing row's heading: its journal id, kind and call, and which way the diff reads."""
+    call = f", call {row['call_id']}" if row.get("call_id") else ""
+    return f"#{row['id']} {row['kind']}{call} (notebook → Function)"
+
+
+def _kind_order(kind: str) -> tuple[int, int, str]:
+    """Sort key: v1 voice, conversation and http first, then Voice API v2 events in the OAS's order, then others."""
+    if kind in _KINDS:
+        return (0, _KINDS.index(kind), kind)
+    if kind in voice_v2.EVENTS:
+        return (1, voice_v2.EVENTS.index(kind), kind)
+    return (2, 0, kind)
+
+
+#: At most this many changed fields listed per callback; the rest are counted.
+MAX_DIFF_LINES = 20
+
+
+def answer_diff(notebook: Any, function: Any) -> list[str]:
+    """Each field that differs, as ``path: notebook value → Function value`` (empty when the answers are equal).
+
+    A field-path diff rather than a unified diff of the pretty JSON: it names the changed field
+    (``instructions[0].text``) however deep it sits, and stays one line per change.
+    """
+    lines: list[str] = []
+    _diff(notebook, function, "", lines)
+    if not lines and notebook != function:  # not expected: a safety net so a difference never shows as none
+        lines.append(f"(answer): {_shown(notebook)} → {_shown(function)}")
+    if len(lines) > MAX_DIFF_LINES:
+        lines = [*lines[:MAX_DIFF_LINES], f"… and {len(lines) - MAX_DIFF_LINES} more fields differ"]
+    return lines
+
+
+def _diff(notebook: Any, function: Any, path: str, lines: list[str]) -> None:
+    if isinstance(notebook, dict) and isinstance(function, dict):
+        for key in [*notebook, *(k for k in function if k not in notebook)]:
+            step = _step(path, key)
+            if key not in function:
+                lines.append(f"{step}: {_shown(notebook[key])} → (absent)")
+            elif key not in notebook:
+                lines.append(f"{step}: (absent) → {_shown(function[key])}")
+            else:
+                _diff(notebook[key], function[key], step, lines)
+    elif isinstance(notebook, list) and isinstance(function, list):
+        for index in range(max(len(notebook), len(function))):
+            step = f"{path}[{index}]"
+            if index >= len(function):
+                lines.append(f"{step}: {_shown(notebook[index])} → (absent)")
+            elif index >= len(notebook):
+                lines.append(f"{step}: (absent) → {_shown(function[index])}")
+            else:
+                _diff(notebook[index], function[index], step, lines)
+    elif notebook != function:
+        lines.append(f"{path or '(answer)'}: {_shown(notebook)} → {_shown(function)}")
+
+
+def _step(path: str, key: Any) -> str:
+    """``path.key``, or ``path["key"]`` when the key is not a plain name (``matches["1"]``)."""
+    if isinstance(key, str) and key.isidentifier():
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)}]"
+
+
+def _shown(value: Any) -> str:
+    """A value as JSON; a whole object or list present on one side only is cut at 120 characters."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, dict | list) and len(text) > 120:
+        return text[:119] + "…"
+    return text
 
 
 def _has_pyodide(modules: Path) -> bool:
@@ -211,6 +347,7 @@ def check_parity(project: str | Path, records: Iterable[Mapping[str, Any]], *, i
                 "notebook": notebook,
                 "function": function,
                 "same": notebook == function,
+                "diff": answer_diff(notebook, function),
                 "ms": answer["ms"],
                 "logs": answer["logs"],
             }
