@@ -244,3 +244,22 @@ def test_logs_without_a_connection_says_so(sn: Any, fake: Any, monkeypatch: pyte
     monkeypatch.setenv("SINCH_FUNCTIONS_URL", f"http://127.0.0.1:{port}")
     with pytest.raises(sn.PlatformError, match=r"could not connect to the log stream.*check the network"):
         sn.logs("my-fn")
+
+
+def test_the_follow_magic_gives_the_handle_that_stops_it(
+    sn: Any, fake: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from sinch_nb.deployment.logs import LogFollower
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_line_magic("load_ext", "sinch_nb")
+        follower = shell.run_line_magic("sinch", "logs --name my-fn --follow")
+    finally:
+        InteractiveShell.clear_instance()
+    assert isinstance(follower, LogFollower) and until(lambda: follower.connections == 1)
+    assert ".stop() on this handle ends it" in capsys.readouterr().out
+    follower.stop()
+    assert not log_threads()
