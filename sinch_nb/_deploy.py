@@ -90,21 +90,29 @@ def deploy(
 def logs(name: str | None = None, *, follow: bool = False) -> pd.DataFrame | LogFollower:
     """The deployed function's request logs, into the journal as rows with ``source`` = deployed.
 
-    Without ``follow`` it reads what the stream holds and returns those rows; with ``follow`` it
-    keeps reading in the background and returns a ``LogFollower`` whose ``stop()`` ends it
-    (kernel shutdown ends it too).
+    Without ``follow`` it returns the rows of what the log stream holds now: the events it sends
+    on connecting, read until it goes quiet (a second before the first event, half a second after
+    one, ten seconds at most), since the live stream never ends by itself.
+    With ``follow`` it holds the stream open in the background, journaling each request as it comes,
+    and returns a ``LogFollower``: ``stop()`` ends it (so do kernel shutdown and a new follower of the
+    same function); its repr and ``errors`` show failures, which it also prints. No event is
+    journaled twice in a session, whichever of these read it.
     """
-    from .deployment.logs import LogFollower, deployed_function_id, read_logs
+    from .deployment.logs import LogFollower, cursor_for, deployed_function_id, read_logs
     from .journal.views import callbacks_frame
     from .platform.functions_api import require_functions_api
 
     session = get_session()
     function_id = deployed_function_id(_build_dir(), name or session.settings.function_name)
     api = require_functions_api(session.credential_store(), "reading the deployed function's logs")
+    cursor = cursor_for(session.journal, function_id)
     if follow:
-        follower = LogFollower(api, function_id, session.journal)
+        for earlier in [f for f in session.followers if isinstance(f, LogFollower) and f.function_id == function_id]:
+            earlier.stop()  # re-running the cell replaces its follower
+            session.followers.remove(earlier)
+        follower = LogFollower(api, function_id, session.journal, cursor)
         session.followers.append(follower)
         return follower
-    ids = read_logs(api, function_id, session.journal)
+    ids = read_logs(api, function_id, session.journal, cursor)
     frame = callbacks_frame(session.journal)
     return frame.loc[frame.index.isin(ids)]

@@ -302,6 +302,7 @@ def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     }.items():
         monkeypatch.setenv(key, value)
     yield fake, log
+    fake.close_log_streams()  # the log stream never ends by itself
     server.stop()
 
 

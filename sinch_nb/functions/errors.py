@@ -147,6 +147,9 @@ class NoKeychainError(CredentialsError, RuntimeError):
 class PlatformError(SinchNbError, RuntimeError):
     """A Sinch API call that failed; the message names the call, the status and the fix."""
 
+    #: The HTTP status Sinch answered, when it answered (a retry can tell 503 from 401 by it).
+    status: int | None = None
+
 
 class CallbackNotFoundError(SinchNbError, KeyError):
     """No callback (or call) with that id in the journal; ``sn.callbacks()`` lists them."""

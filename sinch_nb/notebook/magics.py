@@ -519,9 +519,9 @@ class SinchMagics(Magics):
     def _run_logs(self, args: argparse.Namespace) -> Any:
         if not args.follow:
             return _deploy.logs(args.name)
-        _deploy.logs(args.name, follow=True)
-        print("following the deployed function's logs into sn.callbacks(); %sinch stop does not end it")
-        return None
+        follower = _deploy.logs(args.name, follow=True)
+        print("following the deployed function's logs into sn.callbacks(); .stop() on this handle ends it")
+        return follower
 
     def _run_stop(self, args: argparse.Namespace) -> None:
         print("runtime stopped; port freed" if _runtime.stop() else "the runtime was not running")

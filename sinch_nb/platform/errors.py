@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import httpx
 
 from ..functions.errors import PlatformError
@@ -17,10 +19,15 @@ _FIXES = {
 }
 
 
-def raise_for_status(response: httpx.Response, what: str) -> None:
-    """Raise ``PlatformError`` for a non-2xx answer, without echoing credentials."""
+def raise_for_status(response: httpx.Response, what: str, fixes: Mapping[int, str] | None = None) -> None:
+    """Raise ``PlatformError`` (with its ``status``) for a non-2xx answer, without echoing credentials.
+
+    ``fixes`` names the fix for statuses where the general one would mislead (a function, not an app).
+    """
     if response.is_success:
         return
-    fix = _FIXES.get(response.status_code, "see the status and body above")
+    fix = {**_FIXES, **(fixes or {})}.get(response.status_code, "see the status and body above")
     body = response.text[:300]
-    raise PlatformError(f"{what} failed: HTTP {response.status_code} {body!r}; {fix}")
+    error = PlatformError(f"{what} failed: HTTP {response.status_code} {body!r}; {fix}")
+    error.status = response.status_code
+    raise error

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import socket
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from httpx_sse import EventSource, connect_sse
 
-from ..functions.errors import CredentialsError
+from ..functions.errors import CredentialsError, PlatformError
 from .errors import raise_for_status
 from .oauth import TokenSource
 
 if TYPE_CHECKING:
     from .credentials import CredentialStore
 
-__all__ = ["FunctionsApi", "functions_api", "log_record", "require_functions_api"]
+__all__ = [
+    "LOG_FIXES",
+    "FunctionsApi",
+    "LogEvent",
+    "LogStream",
+    "functions_api",
+    "log_record",
+    "require_functions_api",
+]
 
 DONE = ("Running", "Failed", "Stopped")
 
@@ -56,21 +69,107 @@ class FunctionsApi:
                 return state
             time.sleep(interval)
 
-    def logs(self, function_id: str, *, since: str | None = None, level: str | None = None) -> Iterator[dict[str, Any]]:
-        """Each log event (one request/response cycle) as it arrives; ends when the stream closes."""
+    @contextmanager
+    def open_logs(
+        self,
+        function_id: str,
+        *,
+        since: str | None = None,
+        last_event_id: str | None = None,
+        level: str | None = None,
+        read_timeout: float = 30.0,
+    ) -> Iterator[LogStream]:
+        """The live ``…/logs/stream`` (it never ends by itself); raises ``PlatformError`` naming the fix.
+
+        ``since`` (ISO 8601) is the documented resume point; ``Last-Event-ID`` is the SSE one, sent too
+        when given, since the reference does not say which the platform honours.
+        """
         params = {k: v for k, v in (("since", since), ("level", level)) if v}
-        headers = {**self.tokens.headers(), "Accept": "text/event-stream"}
-        with self.client.stream("GET", self._url(function_id, "logs/stream"), params=params, headers=headers) as stream:
-            raise_for_status(stream, f"streaming function {function_id}'s logs") if stream.is_error else None
-            data: list[str] = []
-            for line in stream.iter_lines():
-                if line.startswith("data:"):
-                    data.append(line[5:].strip())
-                elif not line and data:
-                    yield json.loads("\n".join(data))
-                    data = []
-            if data:
-                yield json.loads("\n".join(data))
+        headers = self.tokens.headers()
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        what = f"reading function {function_id}'s logs"
+        timeout = httpx.Timeout(read_timeout, connect=10.0)
+        url = self._url(function_id, "logs/stream")
+        with connect_sse(self.client, "GET", url, params=params, headers=headers, timeout=timeout) as source:
+            response = source.response
+            if response.is_error:
+                response.read()
+                raise_for_status(response, what, LOG_FIXES)
+            kind = response.headers.get("content-type", "").partition(";")[0].strip()
+            if kind != "text/event-stream":
+                raise PlatformError(
+                    f"{what} failed: the answer is {kind or 'untyped'}, not text/event-stream; "
+                    "check SINCH_FUNCTIONS_URL (unset, it is https://functions.api.sinch.com)"
+                )
+            yield LogStream(source)
+
+
+#: The fixes for a log stream's refusals (the general ones speak of applications, not functions).
+LOG_FIXES = {
+    401: "the credentials were refused: check PROJECT_ID_API_KEY and PROJECT_ID_API_SECRET "
+    "(%sinch secrets list shows which are set)",
+    403: "this access key may not read the function's logs: check its permissions in the Sinch dashboard",
+    404: "Sinch has no such function in PROJECT_ID's project: %sinch deploy first",
+}
+
+
+@dataclass(frozen=True)
+class LogEvent:
+    """One event off the log stream: its SSE ``id`` ("" when it has none) and ``data`` (JSON text)."""
+
+    id: str
+    data: str
+
+    @property
+    def key(self) -> str:
+        """Which event this is: the same id and data are the same event, however often it is replayed.
+
+        The data is part of the key because SSE carries an id over to events that name none.
+        """
+        try:
+            canonical = json.dumps(json.loads(self.data), sort_keys=True, separators=(",", ":"))
+        except ValueError:
+            canonical = self.data
+        return hashlib.sha256(f"{self.id}\n{canonical}".encode()).hexdigest()
+
+    def fields(self) -> dict[str, Any]:
+        """The event's JSON object; ``ValueError`` when the data is not one."""
+        value = json.loads(self.data)
+        if not isinstance(value, dict):
+            raise ValueError(f"log event {self.id or '(no id)'} is not a JSON object")
+        return value
+
+    def timestamp(self) -> str | None:
+        """The event's ``timestamp`` (ISO 8601), the ``since`` a reconnect resumes from."""
+        try:
+            stamp = self.fields().get("timestamp")
+        except ValueError:
+            return None
+        return stamp if isinstance(stamp, str) else None
+
+
+class LogStream:
+    """One open log stream; ``close()``, from any thread, ends a read that is waiting for the next event."""
+
+    def __init__(self, source: EventSource) -> None:
+        self._source = source
+
+    def __iter__(self) -> Iterator[LogEvent]:
+        for sse in self._source.iter_sse():
+            if sse.data:  # comments and bare ids or retries carry no request
+                yield LogEvent(sse.id, sse.data)
+
+    def close(self) -> None:
+        """Shut the connection's socket down: the blocked read returns at once (a plain close leaves it waiting).
+
+        The reading thread then closes the response itself; closing a socket another thread reads is unsafe.
+        """
+        network = self._source.response.extensions.get("network_stream")
+        sock = network.get_extra_info("socket") if network is not None else None
+        if isinstance(sock, socket.socket):
+            with suppress(OSError):  # already closed by the other side
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def log_record(event: dict[str, Any]) -> dict[str, Any]:

@@ -9,28 +9,37 @@
   ``GET``/``PATCH /v2/projects/{p}/services/{id}`` (only the fields sent change; ``isDefault: false``
   and a ``callBehavior`` off its three shapes are refused), ``POST /v2/projects/{p}/calls``
   (``{commands}`` with known commands, ``dial`` destinations and limits checked; 201).
+- Functions Operations API (reference/sinch-functions.md §5.2): ``GET …/functions/{id}/status`` and
+  ``…/logs/stream``, Server-Sent Events that stay open like the platform's, resume on reconnect, can
+  be dropped mid-stream or refused, and carry events added later.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
 import secrets
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from sinch_nb import signing
 
 #: Webhook secrets sinch_nb generated during the run (they must never be written anywhere).
 GENERATED_SECRETS: set[str] = set()
+
+
+class DroppedStreamError(Exception):
+    """Raised inside a streaming answer: the server cuts the connection, as a network failure does."""
 
 
 @dataclass
@@ -50,6 +59,17 @@ class FakeSinch:
     #: Functions Operations API: status reads per function, and the log events it streams.
     status_reads: dict[str, int] = field(default_factory=dict)
     log_events: list[dict[str, Any]] = field(default_factory=list)
+    #: Each log stream connection: the ``Last-Event-ID`` header and ``since`` it asked to resume from.
+    log_connections: list[dict[str, str | None]] = field(default_factory=list)
+    #: Statuses the next log stream connections get instead of the stream, first first.
+    log_failures: list[int] = field(default_factory=list)
+    #: How a reconnection resumes: after ``Last-Event-ID`` (else from ``since``), from ``since`` only
+    #: (inclusive, so the last event comes again), or ``none`` (from the start, as if it ignored both).
+    log_resume: str = "last-event-id"
+    #: The next log stream drops abruptly after this many events.
+    drop_next_log_stream_after: int | None = None
+    _log_generation: int = 0
+    _logs_closed: bool = False
     #: Voice API v2: services by id (as GET returns them), every PATCH body, every call created.
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     service_patches: list[dict[str, Any]] = field(default_factory=list)
@@ -210,10 +230,51 @@ class FakeSinch:
         return JSONResponse({"functionId": function, "status": status, "error": None, "url": url})
 
     async def function_logs(self, request: Request) -> Response:
+        """The live log stream: never ends by itself, as the platform's does; event ``i`` has SSE id ``i + 1``."""
         if not self._authorised(request):
             return self._refuse("no bearer token")
-        lines = "".join(f"event: log\ndata: {json.dumps(event)}\n\n" for event in self.log_events)
-        return Response(lines, media_type="text/event-stream")
+        last_event_id, since = request.headers.get("last-event-id"), request.query_params.get("since")
+        self.log_connections.append({"last_event_id": last_event_id, "since": since})
+        if self.log_failures:
+            status = self.log_failures.pop(0)
+            return JSONResponse({"error": {"code": status, "message": f"injected {status}"}}, status_code=status)
+        start = self._log_resume_index(last_event_id, since)
+        drop_after, self.drop_next_log_stream_after = self.drop_next_log_stream_after, None
+        generation = self._log_generation
+
+        async def events() -> AsyncIterator[str]:
+            index, sent = start, 0
+            while True:
+                while index < len(self.log_events):
+                    if sent == drop_after:
+                        raise DroppedStreamError("dropped mid-stream, as the test asked")
+                    index += 1
+                    yield f"id: {index}\nevent: log\ndata: {json.dumps(self.log_events[index - 1])}\n\n"
+                    sent += 1
+                if self._log_generation != generation:
+                    raise DroppedStreamError("dropped, as the test asked")
+                if self._logs_closed:
+                    return
+                await asyncio.sleep(0.01)
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    def _log_resume_index(self, last_event_id: str | None, since: str | None) -> int:
+        """Where a (re)connection starts in ``log_events``, as ``log_resume`` says the platform resumes."""
+        if self.log_resume == "last-event-id" and last_event_id and last_event_id.isdigit():
+            return min(int(last_event_id), len(self.log_events))
+        if self.log_resume in ("last-event-id", "since") and since:
+            stamps = [str(event.get("timestamp", "")) for event in self.log_events]
+            return next((i for i, stamp in enumerate(stamps) if stamp >= since), len(stamps))  # since is inclusive
+        return 0
+
+    def drop_log_streams(self) -> None:
+        """Drop every open log stream abruptly (no end of the chunked body), as a network failure does."""
+        self._log_generation += 1
+
+    def close_log_streams(self) -> None:
+        """End every log stream for good (teardown: the server then stops without waiting for them)."""
+        self._logs_closed = True
 
     async def token(self, request: Request) -> Response:
         expected = base64.b64encode(f"{self.key_id}:{self.key_secret}".encode()).decode()
