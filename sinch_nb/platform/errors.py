@@ -1,26 +1,16 @@
-"""Errors from Sinch's APIs, turned into what to do."""
+"""Errors from Sinch's APIs, turned into what to do: the messages are ``functions/rest.py``'s, as in the Function."""
 
 from __future__ import annotations
 
 import httpx
 
 from ..functions.errors import PlatformError
+from ..functions.rest import check_status
 
 __all__ = ["PlatformError", "raise_for_status"]
 
 
-_FIXES = {
-    401: "the credentials were refused: check the key and secret (%sinch secrets list shows which are set)",
-    403: "the credentials may not do this: check the access key's permissions in the Sinch dashboard",
-    404: "Sinch does not know that resource: check the application key / app id",
-    429: "Sinch is rate-limiting: wait a minute and try again",
-}
-
-
 def raise_for_status(response: httpx.Response, what: str) -> None:
     """Raise ``PlatformError`` for a non-2xx answer, without echoing credentials."""
-    if response.is_success:
-        return
-    fix = _FIXES.get(response.status_code, "see the status and body above")
-    body = response.text[:300]
-    raise PlatformError(f"{what} failed: HTTP {response.status_code} {body!r}; {fix}")
+    if not response.is_success:
+        check_status(response.status_code, response.text, what)

@@ -1,0 +1,85 @@
+"""Sinch's REST APIs over a ``Transport``: the request path the notebook's clients and the deployed Function's share.
+
+A ``Transport`` sends one HTTP request and returns the answer. The notebook's is httpx
+(``platform/http.py``); the deployed Function's is Node's ``fetch``, made synchronous by the
+bridge (Pyodide has no sockets); the tests' is urllib. Everything above it is here, standard
+library only: JSON bodies, OAuth tokens, and the errors a refusal becomes (``PlatformError``
+naming the call, the status and the fix, never a credential).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from typing import Any, Protocol
+
+from .errors import PlatformError
+from .secret import Secret
+
+__all__ = ["TokenSource", "Transport", "check_status", "send_json"]
+
+
+class Transport(Protocol):
+    """Send one request; return its status, headers and body (not raising for a 4xx/5xx: ``check_status`` does)."""
+
+    def __call__(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None, /
+    ) -> tuple[int, dict[str, str], bytes]: ...
+
+
+#: Status → what to do, for the errors a refused request raises.
+FIXES = {
+    401: "the credentials were refused: check the key and secret (%sinch secrets list shows which are set)",
+    403: "the credentials may not do this: check the access key's permissions in the Sinch dashboard",
+    404: "Sinch does not know that resource: check the application key / app id",
+    429: "Sinch is rate-limiting: wait a minute and try again",
+}
+
+
+def check_status(status: int, body: bytes | str, what: str) -> None:
+    """Raise ``PlatformError`` for a non-2xx answer: the call, the status, the body's start and the fix."""
+    if 200 <= status < 300:
+        return
+    fix = FIXES.get(status, "see the status and body above")
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    raise PlatformError(f"{what} failed: HTTP {status} {text[:300]!r}; {fix}")
+
+
+def send_json(transport: Transport, method: str, url: str, headers: dict[str, str], payload: Any, what: str) -> Any:
+    """``payload`` as JSON (``None``: no body); the answer's JSON (``None`` for an empty body), or ``PlatformError``."""
+    body = json.dumps(payload).encode() if payload is not None else None
+    sent = {**headers, "content-type": "application/json"} if body is not None else dict(headers)
+    status, _, answer = transport(method, url, sent, body)
+    check_status(status, answer, what)
+    return json.loads(answer) if answer.strip() else None
+
+
+class TokenSource:
+    """OAuth 2.0 client-credentials tokens from ``POST {auth}/oauth2/token`` (Basic key_id:key_secret), cached."""
+
+    def __init__(self, auth_url: str, key_id: str, key_secret: Secret, transport: Transport) -> None:
+        self.auth_url, self.key_id, self.key_secret, self.transport = auth_url, key_id, key_secret, transport
+        self._token: tuple[str, float] | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<TokenSource {self.auth_url} key {self.key_id}>"
+
+    def token(self) -> str:
+        """A valid access token (fetched when missing or within a minute of expiry)."""
+        with self._lock:
+            if self._token is None or self._token[1] - 60 < time.monotonic():
+                basic = base64.b64encode(f"{self.key_id}:{self.key_secret.reveal()}".encode()).decode()
+                headers = {"authorization": f"Basic {basic}", "content-type": "application/x-www-form-urlencoded"}
+                url = f"{self.auth_url}/oauth2/token"
+                status, _, answer = self.transport("POST", url, headers, b"grant_type=client_credentials")
+                check_status(status, answer, "getting an OAuth token")
+                data = json.loads(answer)
+                self._token = (str(data["access_token"]), time.monotonic() + float(data.get("expires_in", 3600)))
+            return self._token[0]
+
+    def headers(self) -> dict[str, str]:
+        """``Authorization: Bearer …``."""
+        return {"Authorization": f"Bearer {self.token()}"}
