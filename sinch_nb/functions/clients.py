@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from .errors import CredentialsError
+from .errors import CredentialsError, PlatformError
 
-__all__ = ["NEEDS", "NEEDS_FOR", "MissingClient"]
+__all__ = ["NEEDS", "NEEDS_FOR", "MissingClient", "UnavailableClient"]
 
 #: Client → the variables it needs, as the Functions runtime and the ``sinch`` CLI name them.
 NEEDS = {
@@ -68,3 +68,26 @@ class MissingClient:
             f"folder's .env, or store one with `%sinch secrets add {first}`, then run %sinch start again; "
             "sn.clients() shows what is set"
         )
+
+
+class UnavailableClient:
+    """``context.<name>`` where sinch_nb has no client for it (Numbers in the Function): falsy; a use says why."""
+
+    __slots__ = ("_name", "_why")
+
+    def __init__(self, name: str, why: str) -> None:
+        self._name, self._why = name, why
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<context.{self._name}: unavailable; {self._why}>"
+
+    def __getattr__(self, attribute: str) -> NoReturn:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        raise PlatformError(f"context.{self._name}.{attribute}: {self._why}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PlatformError(f"context.{self._name}: {self._why}")
