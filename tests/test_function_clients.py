@@ -337,3 +337,20 @@ def test_refused_project_credentials_and_a_refused_message_name_the_call_and_the
         conversation.messages.send_text_message(app_id="sim-app", text="hi", recipient_identities=fax)
     with pytest.raises(ValueError, match="Must provide either 'contact_id' or 'recipient_identities'"):
         conversation.messages.send_text_message(app_id="sim-app", text="hi")
+
+
+def test_the_notebook_and_the_function_send_sms_with_the_same_variables(
+    sn: Any, simulated: tuple[Any, dict[str, str]], tmp_path: Any
+) -> None:
+    """``SMS_REGION`` / ``SINCH_SMS_URL`` give the notebook's SDK client its host too (without one it sent nothing)."""
+    from sinch_nb.platform.clients import build_clients
+    from sinch_nb.platform.credentials import CredentialStore
+
+    _, env = simulated
+    store = CredentialStore(tmp_path, environ=env)
+    notebook = build_clients(store.credentials(), store.lookup).sms
+    function = build_function_clients(env, urllib_transport).sms
+    for sms in (notebook, function):
+        assert sms.batches.send_sms(to=["+15551234567"], from_="+15550000000", body="Same").id
+    (_, first), (_, second) = outbound(sn)
+    assert first == second == {"to": ["+15551234567"], "from": "+15550000000", "body": "Same", "type": "mt_text"}
