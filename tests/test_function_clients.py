@@ -354,3 +354,119 @@ def test_the_notebook_and_the_function_send_sms_with_the_same_variables(
         assert sms.batches.send_sms(to=["+15551234567"], from_="+15550000000", body="Same").id
     (_, first), (_, second) = outbound(sn)
     assert first == second == {"to": ["+15551234567"], "from": "+15550000000", "body": "Same", "type": "mt_text"}
+
+
+# In Pyodide, as shipped ----------------------------------------------------------------------------
+
+#: Run in CPython and in Pyodide alike: every client over a scripted transport; what was sent, as JSON.
+PYODIDE_SCRIPT = r"""
+import json, sys
+sys.path.insert(0, "/home/pyodide")
+from sinch_nb.functions.signing import verify_voice_callback
+from sinch_nb.functions.sinch_api import build_function_clients
+
+ANSWERS = {
+    "/oauth2/token": (200, b'{"access_token": "t", "expires_in": 3599}'),
+    "/calling/v1/callouts": (200, b'{"callId": "c1"}'),
+    "/v2/projects/p1/calls?serviceId=svc": (201, b'{"projectId": "p1", "serviceId": "svc", "sessionId": "S1"}'),
+    "/v1/projects/p1/messages:send": (200, b'{"message_id": "M1", "accepted_time": "2025-01-02T03:04:05.678Z"}'),
+    "/xms/v1/p1/batches": (201, b'{"id": "B1", "to": ["+15551234567"], "type": "mt_text", "canceled": false}'),
+}
+sent = []
+
+def transport(method, url, headers, body):
+    sent.append((method, url, headers, body))
+    path = url.split("example.test", 1)[1]
+    status, answer = ANSWERS.get(path, (404, b'{"error": "no such thing"}'))
+    return status, {"content-type": "application/json"}, answer
+
+env = {
+    "PROJECT_ID": "p1", "PROJECT_ID_API_KEY": "k", "PROJECT_ID_API_SECRET": "key-secret", "VOICE_SERVICE_ID": "svc",
+    "VOICE_APPLICATION_KEY": "app", "VOICE_APPLICATION_SECRET": "BeIukql3pTKJ8RGL5zo0DA==",
+    "CONVERSATION_APP_ID": "a1", "SMS_SERVICE_PLAN_ID": "plan",
+    **{f"SINCH_{api}_URL": "https://example.test" for api in ("VOICE", "VOICE_V2", "AUTH", "CONVERSATION", "SMS")},
+}
+voice, conversation, sms, numbers = build_function_clients(env, transport)
+contact = [{"channel": "SMS", "identity": "+1555"}]
+out = {
+    "call_id": voice.tts_callout("+15557654321", "Your code is 1234", enable_ace=True),
+    "session": voice.call("+15557654321", on_answer=[{"command": "hangup"}])["sessionId"],
+    "message": conversation.messages.send_text_message("a1", "Hi", recipient_identities=contact).message_id,
+    "accepted": conversation.messages.send("a1", {"text_message": {"text": "Yo"}}, "C1").accepted_time.isoformat(),
+    "batch": sms.batches.send_sms(["+15551234567"], "+15550000000", "Bye").id,
+    "numbers": bool(numbers),
+}
+try:
+    voice.get_call("nope")
+except Exception as error:
+    out["error"] = [type(error).__name__, str(error)]
+method, url, headers, body = sent[0]
+out["signed"] = verify_voice_callback(method, "/calling/v1/callouts", headers, body, "app", "BeIukql3pTKJ8RGL5zo0DA==")
+out["sent"] = [[m, u, json.loads(b) if b and b[:1] == b"{" else (b or b"").decode()] for m, u, _, b in sent]
+print(json.dumps(out, sort_keys=True))
+"""
+
+NODE_RUNNER = r"""
+const fs = require("fs");
+const path = require("path");
+const { loadPyodide } = require(path.join(process.argv[2], "pyodide"));
+(async () => {
+  const pyodide = await loadPyodide();
+  const files = JSON.parse(fs.readFileSync(process.argv[3], "utf8"));
+  for (const [name, text] of Object.entries(files)) {
+    pyodide.FS.mkdirTree("/home/pyodide/" + path.dirname(name));
+    pyodide.FS.writeFile("/home/pyodide/" + name, text);
+  }
+  pyodide.setStdout({ batched: (line) => console.log(line) });
+  pyodide.runPython(fs.readFileSync(process.argv[4], "utf8"));
+})().catch((error) => { console.error(error); process.exit(1); });
+"""
+
+
+def test_the_shipped_clients_run_in_pyodide_as_in_cpython(pyodide: Any, tmp_path: Any) -> None:
+    """The Function's package (as ``%sinch export`` ships it) builds the same requests under Pyodide: stdlib only."""
+    import subprocess
+    import sys
+
+    from sinch_nb.deployment.export import _package_files
+
+    files = _package_files()
+    assert {"sinch_nb/functions/sinch_api.py", "sinch_nb/functions/voice_api.py"} <= set(files)
+    (tmp_path / "files.json").write_text(json.dumps(files))
+    (tmp_path / "script.py").write_text(PYODIDE_SCRIPT)
+    (tmp_path / "run.cjs").write_text(NODE_RUNNER)
+    for name, text in files.items():
+        (tmp_path / "cpython" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "cpython" / name).write_text(text)
+    script = PYODIDE_SCRIPT.replace('"/home/pyodide"', repr(str(tmp_path / "cpython")))
+    cpython = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert cpython.returncode == 0, cpython.stderr
+    node = ["node", str(tmp_path / "run.cjs"), str(pyodide), str(tmp_path / "files.json"), str(tmp_path / "script.py")]
+    ran = subprocess.run(node, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    in_pyodide, in_cpython = json.loads(ran.stdout.strip().splitlines()[-1]), json.loads(cpython.stdout)
+    assert in_pyodide == in_cpython
+    assert in_pyodide["signed"] is True and in_pyodide["numbers"] is False
+    assert (in_pyodide["call_id"], in_pyodide["session"], in_pyodide["message"], in_pyodide["batch"]) == (
+        "c1",
+        "S1",
+        "M1",
+        "B1",
+    )
+    assert in_pyodide["accepted"] == "2025-01-02T03:04:05.678000+00:00"
+    assert in_pyodide["error"][0] == "PlatformError"
+    assert in_pyodide["error"][1].startswith("GET /calling/v1/calls/id/nope failed: HTTP 404")
+    assert [f"{method} {url}" for method, url, _ in in_pyodide["sent"]] == [
+        "POST https://example.test/calling/v1/callouts",
+        "POST https://example.test/oauth2/token",  # once: the token is kept for the v2 call, Conversation and SMS
+        "POST https://example.test/v2/projects/p1/calls?serviceId=svc",
+        "POST https://example.test/v1/projects/p1/messages:send",
+        "POST https://example.test/v1/projects/p1/messages:send",
+        "POST https://example.test/xms/v1/p1/batches",
+        "GET https://example.test/calling/v1/calls/id/nope",
+    ]
+    assert in_pyodide["sent"][4][2] == {
+        "app_id": "a1",
+        "recipient": {"contact_id": "C1"},
+        "message": {"text_message": {"text": "Yo"}},
+    }
