@@ -359,6 +359,7 @@ def test_the_notebook_and_the_function_send_sms_with_the_same_variables(
 # In Pyodide, as shipped ----------------------------------------------------------------------------
 
 #: Run in CPython and in Pyodide alike: every client over a scripted transport; what was sent, as JSON.
+#: Its credentials are its own (it is written to a file; test_zz_no_secret_leaks scans files for the suite's).
 PYODIDE_SCRIPT = r"""
 import json, sys
 sys.path.insert(0, "/home/pyodide")
@@ -381,8 +382,8 @@ def transport(method, url, headers, body):
     return status, {"content-type": "application/json"}, answer
 
 env = {
-    "PROJECT_ID": "p1", "PROJECT_ID_API_KEY": "k", "PROJECT_ID_API_SECRET": "key-secret", "VOICE_SERVICE_ID": "svc",
-    "VOICE_APPLICATION_KEY": "app", "VOICE_APPLICATION_SECRET": "BeIukql3pTKJ8RGL5zo0DA==",
+    "PROJECT_ID": "p1", "PROJECT_ID_API_KEY": "k", "PROJECT_ID_API_SECRET": "script-key", "VOICE_SERVICE_ID": "svc",
+    "VOICE_APPLICATION_KEY": "app", "VOICE_APPLICATION_SECRET": "c2NyaXB0LXNlY3JldA==",
     "CONVERSATION_APP_ID": "a1", "SMS_SERVICE_PLAN_ID": "plan",
     **{f"SINCH_{api}_URL": "https://example.test" for api in ("VOICE", "VOICE_V2", "AUTH", "CONVERSATION", "SMS")},
 }
@@ -401,7 +402,7 @@ try:
 except Exception as error:
     out["error"] = [type(error).__name__, str(error)]
 method, url, headers, body = sent[0]
-out["signed"] = verify_voice_callback(method, "/calling/v1/callouts", headers, body, "app", "BeIukql3pTKJ8RGL5zo0DA==")
+out["signed"] = verify_voice_callback(method, "/calling/v1/callouts", headers, body, "app", "c2NyaXB0LXNlY3JldA==")
 out["sent"] = [[m, u, json.loads(b) if b and b[:1] == b"{" else (b or b"").decode()] for m, u, _, b in sent]
 print(json.dumps(out, sort_keys=True))
 """
