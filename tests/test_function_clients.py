@@ -233,7 +233,7 @@ def test_sms_fields_and_batches_by_id_go_where_the_sdk_sends_them() -> None:
         return (201 if method == "POST" else 200), json.dumps(batch).encode()
 
     transport = Recorder(answer)
-    env = {"PROJECT_ID": "p 1", "PROJECT_ID_API_KEY": "k", "PROJECT_ID_API_SECRET": "key-secret"}
+    env = {"PROJECT_ID": "p 1", "PROJECT_ID_API_KEY": "k-sms-fields", "PROJECT_ID_API_SECRET": "key-secret"}
     sms = build_function_clients({**env, "SMS_SERVICE_PLAN_ID": "x", "SMS_REGION": "eu"}, transport).sms
     when = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     sent = sms.batches.send_sms(["+1555"], "+1666", "hi", send_at=when, event_destination_target="https://cb")
@@ -256,6 +256,40 @@ def test_sms_fields_and_batches_by_id_go_where_the_sdk_sends_them() -> None:
     with pytest.raises(ValueError, match=r"to \(a list of numbers.*\) and body are required"):
         sms.batches.send(to=["+1555"])
     assert len(transport.sent) == 4
+
+
+def test_one_oauth_token_serves_every_request_of_the_instance_until_it_nearly_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bridge builds the clients per request over that request's transport; the token outlives them."""
+    from types import SimpleNamespace
+
+    from sinch_nb.functions import rest, sinch_api
+
+    monkeypatch.setattr(sinch_api, "TOKENS", {})
+    clock = [1000.0]
+    monkeypatch.setattr(rest, "time", SimpleNamespace(monotonic=lambda: clock[0]))  # rest's clock only
+
+    issued: list[str] = []
+
+    def answer(method: str, url: str) -> tuple[int, bytes]:
+        if url.endswith("/oauth2/token"):
+            issued.append(f"t{len(issued)}")
+            return 200, json.dumps({"access_token": issued[-1], "expires_in": 3599}).encode()
+        return 201, b'{"projectId": "p1", "serviceId": "s", "sessionId": "S"}'
+
+    def one_request(env: dict[str, str]) -> list[str]:
+        """A request's clients, built over its own transport, place a call: what that transport sent."""
+        transport = Recorder(answer)
+        build_function_clients(env, transport).voice.call(CALLEE)
+        return [f"{url.rsplit('/', 1)[-1]} {headers.get('Authorization', '')}" for _, url, headers, _ in transport.sent]
+
+    env = {"PROJECT_ID": "p1", "PROJECT_ID_API_KEY": "k-cache", "PROJECT_ID_API_SECRET": "key-secret"}
+    assert one_request(env) == ["token ", "calls Bearer t0"]
+    assert one_request(env) == ["calls Bearer t0"]  # the first request's token
+    clock[0] += 3599 - 59  # within a minute of expiry: a new one
+    assert one_request(env) == ["token ", "calls Bearer t1"]
+    assert one_request({**env, "PROJECT_ID_API_KEY": "k-other"}) == ["token ", "calls Bearer t2"]  # its own
 
 
 # Missing credentials and refusals -----------------------------------------------------------------

@@ -3,7 +3,8 @@
 Not ``None``: a ``None`` client fails with ``'NoneType' object has no attribute 'callouts'``,
 which names neither the cause nor the fix. A ``MissingClient`` is falsy (``if
 context.voice:`` still reads as "configured?") and any use raises ``CredentialsError``
-naming the variables to set and how. Standard library only: the deployed Function uses it too.
+naming the variables to set and how. Standard library only: the deployed Function uses it too
+(``sinch_api.build_function_clients``), with ``UnavailableClient`` for a client it does not have.
 """
 
 from __future__ import annotations

@@ -18,7 +18,10 @@ from typing import Any, Protocol
 from .errors import PlatformError
 from .secret import Secret
 
-__all__ = ["TokenSource", "Transport", "check_status", "send_json"]
+__all__ = ["TokenCache", "TokenSource", "Transport", "check_status", "send_json"]
+
+#: (auth URL, key id, key secret) → (access token, when it expires on ``time.monotonic``'s clock).
+TokenCache = dict[tuple[str, str, Secret], tuple[str, float]]
 
 
 class Transport(Protocol):
@@ -57,11 +60,17 @@ def send_json(transport: Transport, method: str, url: str, headers: dict[str, st
 
 
 class TokenSource:
-    """OAuth 2.0 client-credentials tokens from ``POST {auth}/oauth2/token`` (Basic key_id:key_secret), cached."""
+    """OAuth 2.0 client-credentials tokens from ``POST {auth}/oauth2/token`` (Basic key_id:key_secret), cached.
 
-    def __init__(self, auth_url: str, key_id: str, key_secret: Secret, transport: Transport) -> None:
+    The cache is this object's own unless ``cache`` is given: the deployed Function passes one that
+    outlives its per-request clients, so one token serves every request until it nearly expires.
+    """
+
+    def __init__(
+        self, auth_url: str, key_id: str, key_secret: Secret, transport: Transport, cache: TokenCache | None = None
+    ) -> None:
         self.auth_url, self.key_id, self.key_secret, self.transport = auth_url, key_id, key_secret, transport
-        self._token: tuple[str, float] | None = None
+        self._cache: TokenCache = {} if cache is None else cache
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -69,16 +78,19 @@ class TokenSource:
 
     def token(self) -> str:
         """A valid access token (fetched when missing or within a minute of expiry)."""
+        key = (self.auth_url, self.key_id, self.key_secret)
         with self._lock:
-            if self._token is None or self._token[1] - 60 < time.monotonic():
+            cached = self._cache.get(key)
+            if cached is None or cached[1] - 60 < time.monotonic():
                 basic = base64.b64encode(f"{self.key_id}:{self.key_secret.reveal()}".encode()).decode()
                 headers = {"authorization": f"Basic {basic}", "content-type": "application/x-www-form-urlencoded"}
                 url = f"{self.auth_url}/oauth2/token"
                 status, _, answer = self.transport("POST", url, headers, b"grant_type=client_credentials")
                 check_status(status, answer, "getting an OAuth token")
                 data = json.loads(answer)
-                self._token = (str(data["access_token"]), time.monotonic() + float(data.get("expires_in", 3600)))
-            return self._token[0]
+                cached = (str(data["access_token"]), time.monotonic() + float(data.get("expires_in", 3600)))
+                self._cache[key] = cached
+            return cached[0]
 
     def headers(self) -> dict[str, str]:
         """``Authorization: Bearer …``."""

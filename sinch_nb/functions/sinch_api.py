@@ -15,10 +15,10 @@ The bridge's contract: it calls ``build_function_clients(context.env, transport)
 the request with Node's ``fetch`` and blocks until the answer is read (Pyodide has no sockets, so
 this is the only way out). ``body`` ``None`` means no body (``fetch`` refuses one on GET); the
 transport returns 4xx/5xx answers rather than raising (``check_status`` turns them into
-``PlatformError`` with the fix) and raises only when no answer came (DNS, TLS, timeout). Build the
-clients once per Function instance and environment and hand the same objects to every request:
-the OAuth token (one ``TokenSource`` shared by v2 calls, Conversation and SMS) is cached on them
-until a minute before it expires. Standard library only.
+``PlatformError`` with the fix) and raises only when no answer came (DNS, TLS, timeout). A
+per-request transport is fine (``NodeContext.fetch`` is one): building the clients costs no
+request, and the OAuth token is kept per Function instance (``TOKENS``, by auth host and key, one
+for v2 calls, Conversation and SMS) until a minute before it expires. Standard library only.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 from .clients import MissingClient, UnavailableClient
 from .messaging_api import ConversationClient, SmsClient
-from .rest import TokenSource, Transport
+from .rest import TokenCache, TokenSource, Transport
 from .secret import Secret
 from .voice_api import VoiceClient, VoiceV2Client
 
@@ -47,6 +47,8 @@ __all__ = [
 
 #: A variable's value, or None when it is not set (or empty).
 Get = Callable[[str], str | None]
+#: This Function instance's OAuth tokens, by auth host and key: they outlive the clients of one request.
+TOKENS: TokenCache = {}
 
 
 # Hosts: every base URL can be overridden (region, or a test double) -----------------------------
@@ -126,7 +128,7 @@ def build_function_clients(env: Mapping[str, str], transport: Transport) -> Func
 
     project_id, key_id, key_secret = get("PROJECT_ID"), get("PROJECT_ID_API_KEY"), get("PROJECT_ID_API_SECRET")
     tokens = (
-        TokenSource(auth_url(get), key_id, Secret(key_secret), transport)
+        TokenSource(auth_url(get), key_id, Secret(key_secret), transport, TOKENS)
         if project_id and key_id and key_secret
         else None
     )
