@@ -6,7 +6,7 @@ signing.verify_voice_v2_callback("POST", "/", headers, body, service_id, secret)
 signing.verify_conversation_webhook(headers, body, webhook_secret)
 """
 
-from .contract.signing import (
+from .functions.signing import (
     sign_conversation_webhook,
     sign_voice_callback,
     sign_voice_v2_callback,

@@ -26,7 +26,7 @@ def test_import_sinch_nb_loads_no_heavy_library() -> None:
 
 def test_the_functions_room_imports_only_the_standard_library() -> None:
     before = loaded_after("pass")
-    modules = loaded_after("import sinch_nb.functions, sinch_nb.functions.routing")
+    modules = loaded_after("import sinch_nb.functions, sinch_nb.functions.routing, sinch_nb.functions.sinch_api")
     outside = {
         name.split(".")[0]
         for name in modules - before

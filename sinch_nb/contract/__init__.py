@@ -4,8 +4,9 @@ Voice API v1 callbacks and SVAML: ``validate_callback``, ``validate_answer``. Vo
 (CloudEvents): ``parse_v2_event``, ``validate_v2_answer`` (``voice_v2``), ``read_cloudevent``
 (``cloudevents``); v2 signatures are in ``signing`` beside v1's.
 
-The pydantic models load on first use, so that ``import sinch_nb`` stays fast; ``signing``,
-``secret`` and ``cloudevents`` are standard library only.
+The pydantic models load on first use, so that ``import sinch_nb`` stays fast; ``cloudevents``
+is standard library only, and ``signing`` and ``secret`` re-export ``functions/signing.py`` and
+``functions/secret.py`` (shipped in the deployed Function, whose clients sign and keep secrets too).
 """
 
 from __future__ import annotations

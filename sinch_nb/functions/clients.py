@@ -3,16 +3,17 @@
 Not ``None``: a ``None`` client fails with ``'NoneType' object has no attribute 'callouts'``,
 which names neither the cause nor the fix. A ``MissingClient`` is falsy (``if
 context.voice:`` still reads as "configured?") and any use raises ``CredentialsError``
-naming the variables to set and how. Standard library only: the deployed Function uses it too.
+naming the variables to set and how. Standard library only: the deployed Function uses it too
+(``sinch_api.build_function_clients``), with ``UnavailableClient`` for a client it does not have.
 """
 
 from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from .errors import CredentialsError
+from .errors import CredentialsError, PlatformError
 
-__all__ = ["NEEDS", "NEEDS_FOR", "MissingClient"]
+__all__ = ["NEEDS", "NEEDS_FOR", "MissingClient", "UnavailableClient"]
 
 #: Client → the variables it needs, as the Functions runtime and the ``sinch`` CLI name them.
 NEEDS = {
@@ -68,3 +69,26 @@ class MissingClient:
             f"folder's .env, or store one with `%sinch secrets add {first}`, then run %sinch start again; "
             "sn.clients() shows what is set"
         )
+
+
+class UnavailableClient:
+    """``context.<name>`` where sinch_nb has no client for it (Numbers in the Function): falsy; a use says why."""
+
+    __slots__ = ("_name", "_why")
+
+    def __init__(self, name: str, why: str) -> None:
+        self._name, self._why = name, why
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<context.{self._name}: unavailable; {self._why}>"
+
+    def __getattr__(self, attribute: str) -> NoReturn:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        raise PlatformError(f"context.{self._name}.{attribute}: {self._why}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PlatformError(f"context.{self._name}: {self._why}")

@@ -44,6 +44,8 @@ def _sdk(credentials: Credentials, lookup: Lookup) -> Any:
     configuration = client.configuration
     configuration.auth_origin = hosts.auth_url(lookup)
     configuration.conversation_domain = hosts.conversation_url(lookup)
+    configuration.sms_domain = hosts.sms_url(lookup)  # without a region the SDK refuses every SMS request
+    configuration.sms_region = lookup("SMS_REGION")[0] or "us"
     return client
 
 
