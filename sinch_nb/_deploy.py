@@ -49,9 +49,22 @@ def parity(project: str | Path, *, install: bool = False, session_only: bool = T
     """
     from .deployment.parity import check_parity
 
-    journal = get_session().journal
+    session = get_session()
+    journal = session.journal
     where, params = ("WHERE session = ?", (journal.session,)) if session_only else ("", ())
-    return check_parity(project, journal.rows(where, params), install=install)
+    return check_parity(project, journal.rows(where, params), install=install, env=_simulated_env())
+
+
+def _simulated_env() -> dict[str, str]:
+    """The Function's environment for the parity run: the running runtime's simulated platform, or nothing."""
+    from .platform.clients import simulated_function_env
+    from .simulate.local_platform import PREFIX, LocalPlatform
+
+    session = get_session()
+    server, platform = session.server, session.app.platform if session.app is not None else None
+    if server is None or not server.running or not isinstance(platform, LocalPlatform):
+        return {}  # the Function's clients are then MissingClient, as a Function without credentials has
+    return simulated_function_env(server.url + PREFIX, platform.key_id, platform.key_secret, platform.voice_secret)
 
 
 def _build_dir() -> Path:

@@ -102,7 +102,8 @@ class MemoryHost:
     The same ops and reply shapes as ``OPS`` in ``templates/function.js``; ``calls`` lists them in order.
     """
 
-    def __init__(self, assets: dict[str, str] | None = None) -> None:
+    def __init__(self, assets: dict[str, str] | None = None, env: dict[str, str] | None = None) -> None:
+        self.env = dict(env or {})
         self.cache: dict[str, Any] = {}
         self.storage: dict[str, bytes] = {}
         self.assets = dict(assets or {})
@@ -128,5 +129,6 @@ class MemoryHost:
             "storage.exists": lambda key: key in self.storage,
             "storage.delete": lambda key: self.storage.pop(key, None) is not None,
             "assets": lambda name: self.assets.get(name),
+            "env": lambda: self.env,
         }
         return json.dumps({"value": ops[op](*args)})

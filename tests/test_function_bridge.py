@@ -201,3 +201,54 @@ return svaml.ice().say(f"On time {count}").hangup()""",
     assert overrun["ms"] < 4000  # answered at the timeout, not after the handler's 6 s
     assert after["ms"] < 4000  # and Python was interrupted: the next call did not wait for the loop to end
     assert any("took longer than 0.5 s" in message for _, message in overrun["logs"])
+
+
+def test_context_voice_in_the_function_calls_the_fake_sinch_api_as_the_notebook_did(
+    sn: Any, tmp_path: Path, node_modules: Path
+) -> None:
+    cell(
+        "ice",
+        """call_id = context.voice.tts_callout("+15557654321", f"{event.cli} is calling", cli="+15550000000")
+context.log.info("callout %s", call_id)
+return svaml.ice().say("We told the team").hangup()""",
+        1,
+    )
+    sn.dial("+15551234567", "+15559876543")
+    platform = get_session().app.platform
+    assert len(platform.callouts) == 1  # the notebook's handler placed one on the simulated platform
+
+    parity = sn.parity(sn.export(tmp_path / "build", "clients").path)
+
+    assert parity.same, repr(parity)
+    assert len(platform.callouts) == 2  # the Function's, over its own fetch, with the Function's env
+    notebook, function = platform.callouts
+    assert (
+        function.request
+        == notebook.request
+        == {
+            "method": "ttsCallout",
+            "ttsCallout": {
+                "cli": "+15550000000",
+                "destination": {"type": "number", "endpoint": "+15557654321"},
+                "locale": "en-US",
+                "text": "+15551234567 is calling",
+            },
+        }
+    )
+    (logs,) = [row["logs"] for row in parity.rows if row["kind"] == "ice"]
+    assert logs == [["info", f"callout {function.call_id}"]]
+
+
+def test_context_voice_without_credentials_in_the_function_names_the_variables(
+    sn: Any, tmp_path: Path, pyodide: Path
+) -> None:
+    cell("ice", 'context.voice.tts_callout("+15557654321", "hi")\nreturn svaml.ice().hangup()', 1)
+    project = sn.export(tmp_path / "build", "nocreds").path
+    data = {"event": "ice", "callid": "c1", "cli": "+15551234567", "to": {"type": "number", "endpoint": "+1555"}}
+
+    (answer,) = run_locally(project, [{"export": "ice", "data": data}], pyodide, env={})
+
+    assert answer["result"] == DEFAULT_FALLBACK
+    (error,) = [message for level, message in answer["logs"] if level == "error"]
+    assert "CredentialsError: context.voice.tts_callout: context.voice has no credentials" in error
+    assert "VOICE_APPLICATION_KEY" in error

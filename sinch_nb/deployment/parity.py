@@ -292,8 +292,13 @@ def _function_answer(kind: str, result: Any) -> Any:
     return result
 
 
-def run_locally(project: Path, calls: list[dict[str, Any]], modules: Path) -> list[dict[str, Any]]:
-    """Hand ``calls`` to the project's exports as the Functions runtime would: one answer (result, ms, logs) each."""
+def run_locally(
+    project: Path, calls: list[dict[str, Any]], modules: Path, env: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Hand ``calls`` to the project's exports as the Functions runtime would: one answer (result, ms, logs) each.
+
+    ``env`` is the Function's ``context.env`` (its credentials and hosts); nothing else of this process's reaches it.
+    """
     link = project / "node_modules" / "pyodide"
     if modules != project / "node_modules" and not link.exists():  # function.js imports "pyodide"
         link.parent.mkdir(exist_ok=True)
@@ -302,6 +307,7 @@ def run_locally(project: Path, calls: list[dict[str, Any]], modules: Path) -> li
     run = subprocess.run(
         ["node", str(LOCAL_RUNTIME), str(project)],
         input="".join(json.dumps(call) + "\n" for call in calls),
+        env={**os.environ, "SINCH_NB_FUNCTION_ENV": json.dumps(dict(env or {}))},
         capture_output=True,
         text=True,
         timeout=300,
@@ -311,8 +317,18 @@ def run_locally(project: Path, calls: list[dict[str, Any]], modules: Path) -> li
     return [json.loads(line) for line in run.stdout.splitlines()]
 
 
-def check_parity(project: str | Path, records: Iterable[Mapping[str, Any]], *, install: bool = False) -> Parity:
-    """Run ``project`` under Node on ``records`` (journal rows, oldest first) and compare answers."""
+def check_parity(
+    project: str | Path,
+    records: Iterable[Mapping[str, Any]],
+    *,
+    install: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Parity:
+    """Run ``project`` under Node on ``records`` (journal rows, oldest first) and compare answers.
+
+    ``env`` is the Function's environment: the simulated platform's credentials and hosts, so its clients
+    reach the same fake Sinch the notebook's simulated traffic did, never the real one.
+    """
     project = Path(project).resolve()
     if not (project / "function.js").is_file():
         raise ParityUnavailableError(
@@ -331,7 +347,7 @@ def check_parity(project: str | Path, records: Iterable[Mapping[str, Any]], *, i
     ]
     if not rows:
         return Parity(project, [], None)
-    answers = run_locally(project, [_call(row) for row in rows], pyodide_modules(project, install=install))
+    answers = run_locally(project, [_call(row) for row in rows], pyodide_modules(project, install=install), env)
     table = []
     for row, answer in zip(rows, answers, strict=True):
         if _answers_http(row["kind"]):

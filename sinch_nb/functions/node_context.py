@@ -19,6 +19,7 @@ from typing import Any
 from .context import DEFAULT_CACHE_TTL, FunctionConfig, RequestLog
 from .environment import Environment
 from .errors import SinchNbError
+from .sinch_api import FunctionClients, build_function_clients
 
 __all__ = ["Host", "HostError", "NodeCache", "NodeContext", "NodeStorage"]
 
@@ -135,15 +136,46 @@ class NodeContext:
             environment=str(config.get("environment") or "production"),
             variables=dict(config.get("variables") or {}),
         )
-        self.env = Environment(dict(request.get("env") or {}))
         self.timestamp = str(request.get("timestamp") or "")
-        self.voice: Any = None
-        self.conversation: Any = None
-        self.sms: Any = None
-        self.numbers: Any = None
+        self._env: Environment | None = None
+        self._clients: FunctionClients | None = None
 
     def __repr__(self) -> str:
         return f"<context request {self.request_id} of function {self.config.function_name!r} (deployed)>"
+
+    @property
+    def env(self) -> Environment:
+        """The Function's environment (``context.env``, else ``process.env``), asked of Node on first use."""
+        if self._env is None:
+            self._env = Environment(dict(self._call("env") or {}))
+        return self._env
+
+    @property
+    def clients(self) -> FunctionClients:
+        """``voice``, ``conversation``, ``sms``, ``numbers``: built on first use from ``env``, over Node's fetch."""
+        if self._clients is None:
+            self._clients = build_function_clients(self.env, self.fetch)
+        return self._clients
+
+    @property
+    def voice(self) -> Any:
+        """The Calling API (v1) and Voice API v2 ``call``, as ``context.voice`` in the notebook."""
+        return self.clients.voice
+
+    @property
+    def conversation(self) -> Any:
+        """The Conversation API, as the notebook's (the official SDK's method names)."""
+        return self.clients.conversation
+
+    @property
+    def sms(self) -> Any:
+        """The SMS API, as the notebook's (the official SDK's method names)."""
+        return self.clients.sms
+
+    @property
+    def numbers(self) -> Any:
+        """No Numbers client in the Function yet: a stand-in that says so."""
+        return self.clients.numbers
 
     def assets(self, name: str) -> str:
         """The text of ``assets/<name>``, as ``context.assets()`` in the Functions runtime."""

@@ -18,7 +18,7 @@ from .credentials import Credentials, Lookup
 from .oauth import TokenSource
 from .voice_calls import VoiceClient, VoiceV2Client
 
-__all__ = ["Clients", "build_clients", "simulated_clients"]
+__all__ = ["Clients", "build_clients", "simulated_clients", "simulated_function_env"]
 
 
 @dataclass(frozen=True)
@@ -88,3 +88,25 @@ def simulated_clients(base_url: str, key_id: str, key_secret: str, application_s
     v2 = VoiceV2Client(base_url, "sinch-nb-simulator", TokenSource(base_url, key_id, Secret(key_secret)))
     voice = VoiceClient(base_url, "sinch-nb-simulator", Secret(application_secret), v2=v2)
     return Clients(voice=voice, conversation=client.conversation, sms=client.sms, numbers=None)
+
+
+#: The variables that move each API's host (``platform/hosts.py``), all to the simulated platform for parity.
+HOST_OVERRIDES = ("SINCH_AUTH_URL", "SINCH_VOICE_URL", "SINCH_VOICE_V2_URL", "SINCH_CONVERSATION_URL", "SINCH_SMS_URL")
+
+
+def simulated_function_env(base_url: str, key_id: str, key_secret: str, application_secret: str) -> dict[str, str]:
+    """A deployed Function's environment pointed at the simulated platform: its clients as ``simulated_clients``.
+
+    For ``sn.parity``: the Function's ``context.voice``, ``conversation`` and ``sms`` reach the same local
+    Sinch APIs the notebook's simulated traffic did, with the simulated platform's per-process credentials.
+    """
+    return {
+        "PROJECT_ID": "sinch-nb-simulator",
+        "PROJECT_ID_API_KEY": key_id,
+        "PROJECT_ID_API_SECRET": key_secret,
+        "VOICE_APPLICATION_KEY": "sinch-nb-simulator",
+        "VOICE_APPLICATION_SECRET": application_secret,
+        "CONVERSATION_APP_ID": "sinch-nb-simulator",
+        "SMS_SERVICE_PLAN_ID": "sinch-nb-simulator",
+        **dict.fromkeys(HOST_OVERRIDES, base_url),
+    }

@@ -96,6 +96,7 @@ const OPS = {
   "storage.exists": (c, key) => c.storage.exists(key),
   "storage.delete": (c, key) => c.storage.delete(key),
   assets: (c, name) => c.assets(name).catch(() => null),
+  env: (c) => Object.fromEntries(Object.entries(c.env ?? process.env).filter(([, value]) => typeof value === "string")),
   fetch: async (c, method, url, headers, body) => {
     const response = await fetch(url, { method, headers, body: body === null ? undefined : Buffer.from(body, "base64") });
     const bytes = Buffer.from(await response.arrayBuffer());
@@ -229,7 +230,6 @@ async function run(context, request) {
     out = await engine.handle(context, {
       ...request,
       config: context.config ?? {},
-      env: context.env ?? {},
       database: context.database,
       request_id: context.requestId,
       timestamp: context.timestamp,

@@ -53,7 +53,7 @@ function context() {
   return {
     cache, storage, log,
     config: { functionName: sinchJson.name, projectId: "project-1", environment: "production", variables: sinchJson.variables ?? {} },
-    env: {},
+    env: JSON.parse(process.env.SINCH_NB_FUNCTION_ENV ?? "{}"), // the Function's own: never this process's
     database: join(project, "data", "function.db"),
     requestId: randomUUID(),
     timestamp: new Date().toISOString(),
