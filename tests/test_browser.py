@@ -31,8 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The README's picture: SINCH_NB_UPDATE_SCREENSHOT=1 makes the JupyterLab run write it.
 README_SCREENSHOT = ROOT / "docs" / "jupyterlab.png"
 README_DIAGRAMS = ROOT / "docs" / "diagrams.png"
-#: Every cell rendered (no windowing, so the diagrams below the fold exist).
-TRACKER_SETTINGS = '{"windowingMode": "none"}'
+#: Every cell rendered (no windowing, so the diagrams below the fold exist), and no "Select Kernel" dialog: when
+#: JupyterLab has not yet listed the running session or the kernel specs (under load), it starts the default
+#: kernel, and the server hands it the notebook's running session (see ``lab``) rather than asking mid Run All.
+TRACKER_SETTINGS = '{"windowingMode": "none", "autoStartDefaultKernel": true}'
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
     if os.environ.get("SINCH_NB_REQUIRE_BROWSER"):
@@ -117,10 +119,9 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, str]]:
         except httpx.HTTPError:
             time.sleep(0.2)
     # The notebook's kernel runs before the page opens, as when a user reopens a notebook: JupyterLab then connects
-    # once. Left to start it (autoStartDefaultKernel), under load it could open a second connection to the kernel
-    # before dropping the first, and a second connection does not handle comms (@jupyterlab/services'
-    # KernelManager.connectTo), so every widget showed "model not found"; without it, a "Select Kernel" dialog
-    # could pop up mid Run All.
+    # once. Left to start a new kernel itself, under load it could open a second connection to the kernel before
+    # dropping the first, and a second connection does not handle comms (@jupyterlab/services'
+    # KernelManager.connectTo), so every widget showed "model not found".
     notebook = "quickstart.ipynb"
     session = {"path": notebook, "name": notebook, "type": "notebook", "kernel": {"name": "python3"}}
     httpx.post(f"{url}/api/sessions?token={token}", json=session, timeout=60).raise_for_status()
