@@ -15,7 +15,7 @@ from conftest import payload
 from kernel import Kernel
 
 from sinch_nb import svaml
-from sinch_nb.contract.secret import Secret
+from sinch_nb.functions.secret import Secret
 from sinch_nb.platform.credentials import CredentialStore, NoKeychainError, is_secret_name
 
 TESTS = Path(__file__).resolve().parent

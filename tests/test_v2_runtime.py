@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from kernel import Kernel, started_kernel
-
-from sinch_nb.contract.signing import voice_v2_signing_headers
+from sinch_nb.functions.signing import voice_v2_signing_headers
 
 V2 = Path(__file__).resolve().parent / "fixtures" / "sinch" / "v2"
 SERVICE_ID, SERVICE_SECRET = "a74b1566-0f18-4f8e-9c23-8e6b5df8fd3e", "F5wrP9SKYU6w8sbZXkp7GA=="

@@ -1,12 +1,12 @@
-"""The wire, strictly: pydantic models of callbacks and SVAML answers, signatures, secrets.
+"""The wire, strictly: pydantic models of callbacks and SVAML answers.
 
 Voice API v1 callbacks and SVAML: ``validate_callback``, ``validate_answer``. Voice API v2
 (CloudEvents): ``parse_v2_event``, ``validate_v2_answer`` (``voice_v2``), ``read_cloudevent``
-(``cloudevents``); v2 signatures are in ``signing`` beside v1's.
+(``cloudevents``). Signatures and ``Secret`` are in ``functions/signing.py`` and
+``functions/secret.py``: standard library, shipped in the deployed Function, whose clients sign too.
 
 The pydantic models load on first use, so that ``import sinch_nb`` stays fast; ``cloudevents``
-is standard library only, and ``signing`` and ``secret`` re-export ``functions/signing.py`` and
-``functions/secret.py`` (shipped in the deployed Function, whose clients sign and keep secrets too).
+is standard library only.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ from pydantic import (
     field_validator,
 )
 
+from ..functions.calls import EVENTS, WEBHOOK_PREFIX
 from .errors import ContractError
 from .voices_v2 import VOICES
 
@@ -74,25 +75,6 @@ __all__ = [
     "validate_v2_answer",
 ]
 
-#: Every event name the OAS lists; ``call.webhook.<webhookName>`` comes on top.
-EVENTS = (
-    "call.incoming",
-    "call.answered",
-    "call.busy",
-    "call.rejected",
-    "call.timeout",
-    "call.hangup",
-    "call.failed",
-    "call.amd.human",
-    "call.amd.machine",
-    "call.amd.beep",
-    "call.amd.unknown",
-    "call.message.finished",
-    "call.recording.finished",
-    "call.recording.failed",
-    "call.menu",
-)
-WEBHOOK_PREFIX = "call.webhook."
 
 #: The ``call`` fields the OAS marks required (the SDK's required set too).
 REQUIRED_CALL_FIELDS = (

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..contract import voice_v2
 from ..functions import routing
+from ..functions.calls import EVENTS as V2_EVENTS
 from ..functions.errors import ParityUnavailableError
 from .export import PYODIDE_VERSION, VOICE_V2_EXPORT
 
@@ -146,8 +146,8 @@ def _kind_order(kind: str) -> tuple[int, int, str]:
     """Sort key: v1 voice, conversation and http first, then Voice API v2 events in the OAS's order, then others."""
     if kind in _KINDS:
         return (0, _KINDS.index(kind), kind)
-    if kind in voice_v2.EVENTS:
-        return (1, voice_v2.EVENTS.index(kind), kind)
+    if kind in V2_EVENTS:
+        return (1, V2_EVENTS.index(kind), kind)
     return (2, 0, kind)
 
 

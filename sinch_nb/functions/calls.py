@@ -25,7 +25,36 @@ from typing import Any, ClassVar
 from .errors import EventError
 from .events import View, _event_html, _snake
 
-__all__ = ["Call", "EventError", "MenuInput", "Party", "is_call_event", "parse_call"]
+__all__ = [
+    "EVENTS",
+    "WEBHOOK_PREFIX",
+    "Call",
+    "EventError",
+    "MenuInput",
+    "Party",
+    "is_call_event",
+    "parse_call",
+]
+
+#: Every event name the OAS lists; ``call.webhook.<webhookName>`` comes on top.
+EVENTS = (
+    "call.incoming",
+    "call.answered",
+    "call.busy",
+    "call.rejected",
+    "call.timeout",
+    "call.hangup",
+    "call.failed",
+    "call.amd.human",
+    "call.amd.machine",
+    "call.amd.beep",
+    "call.amd.unknown",
+    "call.message.finished",
+    "call.recording.finished",
+    "call.recording.failed",
+    "call.menu",
+)
+WEBHOOK_PREFIX = "call.webhook."
 
 #: Fields of the ``call`` resource (reference §1); absent ones read as None.
 CALL_FIELDS = frozenset(

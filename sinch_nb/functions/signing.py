@@ -18,7 +18,7 @@ with every vector from Sinch's SDK tests:
 
 Signatures are compared in constant time; a malformed header is simply not valid. Standard
 library only: the deployed Function signs its Voice API v1 requests with it (``voice_api.py``);
-``contract.signing`` re-exports it for the notebook's rooms.
+the notebook's rooms import it from here too.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..contract.secret import Secret
+from ..functions.secret import Secret
 from . import hosts
 from .credentials import Credentials, Lookup
 from .oauth import TokenSource

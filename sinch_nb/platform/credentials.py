@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..contract.secret import Secret
 from ..functions.environment import is_secret_name
 from ..functions.errors import NoKeychainError
+from ..functions.secret import Secret
 
 __all__ = ["KNOWN_NAMES", "CredentialStore", "Credentials", "Lookup", "NoKeychainError", "is_secret_name"]
 
@@ -35,13 +35,13 @@ FUNCTION_ENV_NAMES = (
     "VOICE_APPLICATION_KEY",
     "VOICE_APPLICATION_SECRET",
     "CONVERSATION_APP_ID",
+    "SMS_SERVICE_PLAN_ID",
 )
 #: The names sinch_nb reads, as the Functions runtime and the ``sinch`` CLI spell them.
 KNOWN_NAMES = (
     *FUNCTION_ENV_NAMES,
     "CONVERSATION_REGION",
     "CONVERSATION_WEBHOOK_SECRET",
-    "SMS_SERVICE_PLAN_ID",
     "SMS_REGION",
     "VOICE_REGION",
     "VOICE_SERVICE_ID",

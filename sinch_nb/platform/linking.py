@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from ..contract.secret import Secret
+from ..functions.secret import Secret
 from . import hosts
 from .conversation_webhooks import ConversationWebhooks
 from .credentials import Credentials, Lookup

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import httpx
 
-from ..contract.secret import Secret
 from ..functions import rest
+from ..functions.secret import Secret
 from .http import HttpxTransport
 
 __all__ = ["TokenSource"]

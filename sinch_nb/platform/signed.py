@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from ..contract.secret import Secret
-from ..contract.signing import voice_signing_headers
+from ..functions.secret import Secret
+from ..functions.signing import voice_signing_headers
 
 __all__ = ["ApplicationSignedClient"]
 

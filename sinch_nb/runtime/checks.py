@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..contract import ContractError, signing, validate_callback
-from ..functions import payloads
+from ..contract import ContractError, validate_callback
+from ..functions import payloads, signing
 from ..functions.events import ConversationEvent, VoiceEvent, parse_event
 from ..journal.record import Record
 from .incoming import Incoming

@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..contract.signing import sign_conversation_webhook, voice_signing_headers
 from ..functions.errors import CallbackNotFoundError
 from ..functions.origin import REPLAY_HEADER, SIMULATED_HEADER, replay_header, simulated
+from ..functions.signing import sign_conversation_webhook, voice_signing_headers
 from .session import Session
 
 __all__ = ["Diff", "Replay", "diff", "replay"]

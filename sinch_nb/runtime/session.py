@@ -13,7 +13,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..contract.secret import Secret
+from ..functions.secret import Secret
 from ..functions.svaml import SvamlBuilder
 from .registry import Registry
 from .settings import Settings

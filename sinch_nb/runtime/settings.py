@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contract.secret import Secret
 from ..functions.answers import DEFAULT_FALLBACK
+from ..functions.secret import Secret
 
 __all__ = ["DEFAULT_FALLBACK", "MiB", "Settings"]
 

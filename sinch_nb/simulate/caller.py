@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ..contract import ContractError, validate_answer
-from ..contract.signing import voice_signing_headers
 from ..functions.origin import SANDBOX_HEADER, simulated
 from ..functions.script import action_line, prompt_text
+from ..functions.signing import voice_signing_headers
 from . import HANGUP
 from .model import CALLEES, Callee, PlatformModel
 from .transport import Reply, Transport, failure, http_transport

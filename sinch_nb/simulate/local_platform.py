@@ -34,10 +34,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..contract.signing import sign_conversation_webhook, verify_voice_callback
 from ..functions.commands import check_answer
 from ..functions.errors import SinchNbError
 from ..functions.origin import PLATFORM_PREFIX, simulated
+from ..functions.signing import sign_conversation_webhook, verify_voice_callback
 from ..journal import Journal
 from ..journal.record import Record
 from .channels import CHANNELS, judge

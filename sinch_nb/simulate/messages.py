@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from ..contract.signing import sign_conversation_webhook
 from ..functions.origin import simulated
+from ..functions.signing import sign_conversation_webhook
 from .caller import Transport
 
 __all__ = ["inbound_message"]

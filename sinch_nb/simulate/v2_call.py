@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..contract.signing import voice_v2_signing_headers
 from ..functions.origin import SANDBOX_HEADER, simulated
+from ..functions.signing import voice_v2_signing_headers
 from . import HANGUP
 from .caller import CallTranscript
 from .model import CALLEES, Callee, PlatformModel
