@@ -44,7 +44,14 @@ def test_an_async_handler_answers_in_the_function_as_in_the_notebook(
     sn: Any, tmp_path: Path, node_modules: Path
 ) -> None:
     module("import asyncio", 1)
-    cell("ice", 'await asyncio.sleep(0.01)\nreturn svaml.ice().say(f"Hello {event.cli}").hangup()', 2)
+    cell(
+        "ice",
+        """await asyncio.sleep(0.01)
+count = context.cache.get("count", 0) + 1  # the live cache, after an await
+context.cache.set("count", count)
+return svaml.ice().say(f"Hello {event.cli}, call {count}").hangup()""",
+        2,
+    )
     assert get_session().registry.get("ice").is_async  # the cell awaits, so it is an async def
     sn.dial("+15551234567", "+15559876543")
     sn.dial("+15557654321", "+15559876543")
@@ -52,7 +59,7 @@ def test_an_async_handler_answers_in_the_function_as_in_the_notebook(
     parity = sn.parity(sn.export(tmp_path / "build", "async").path)
 
     assert parity.same, repr(parity)
-    assert ice_texts(parity) == ["Hello +15551234567", "Hello +15557654321"]  # not the fallback
+    assert ice_texts(parity) == ["Hello +15551234567, call 1", "Hello +15557654321, call 2"]  # not the fallback
 
 
 def test_each_handler_runs_once_per_request_and_reads_what_earlier_calls_stored(

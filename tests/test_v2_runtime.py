@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from kernel import Kernel, started_kernel
+
 from sinch_nb.functions.signing import voice_v2_signing_headers
 
 V2 = Path(__file__).resolve().parent / "fixtures" / "sinch" / "v2"
