@@ -14,12 +14,14 @@ import base64
 import json
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .context import DEFAULT_CACHE_TTL, FunctionConfig, RequestLog
 from .environment import Environment
 from .errors import SinchNbError
-from .sinch_api import FunctionClients, build_function_clients
+
+if TYPE_CHECKING:
+    from .sinch_api import FunctionClients
 
 __all__ = ["Host", "HostError", "NodeCache", "NodeContext", "NodeStorage"]
 
@@ -154,6 +156,8 @@ class NodeContext:
     def clients(self) -> FunctionClients:
         """``voice``, ``conversation``, ``sms``, ``numbers``: built on first use from ``env``, over Node's fetch."""
         if self._clients is None:
+            from .sinch_api import build_function_clients  # on first use: most handlers never load the clients
+
             self._clients = build_function_clients(self.env, self.fetch)
         return self._clients
 

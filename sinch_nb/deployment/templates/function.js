@@ -27,13 +27,20 @@ function pythonWorker() {
     return receiveMessageOnPort(workerData.replies).message;
   }
   (async () => {
-    let bridge;
-    try {
+    let py;
+    try { // Pyodide loads as soon as the module is imported, before the first request needs it
       const module = await import(workerData.pyodide);
       const { fileURLToPath } = require("node:url"); // an eval'd worker has no script path for Pyodide to start from
-      const py = await (module.loadPyodide ?? module.default.loadPyodide)({ indexURL: fileURLToPath(new URL("./", workerData.pyodide)) });
+      py = await (module.loadPyodide ?? module.default.loadPyodide)({ indexURL: fileURLToPath(new URL("./", workerData.pyodide)) });
       py.setInterruptBuffer(new Uint8Array(workerData.interrupt)); // a handler past its time gets KeyboardInterrupt
-      for (const [file, text] of Object.entries(workerData.files)) {
+    } catch (error) {
+      parentPort.postMessage({ failed: String(error?.stack ?? error) });
+      return;
+    }
+    const { files, sources } = await new Promise((resolve) => parentPort.once("message", resolve)); // from the first request
+    let bridge;
+    try {
+      for (const [file, text] of Object.entries(files)) {
         const target = `/sinch/${file}`;
         py.FS.mkdirTree(target.slice(0, target.lastIndexOf("/")));
         py.FS.writeFile(target, text);
@@ -41,7 +48,7 @@ function pythonWorker() {
       const make = py.runPython(
         'import sys; sys.path.insert(0, "/sinch")\nfrom sinch_nb.functions.bridge import Bridge\nBridge.from_json'
       );
-      bridge = make(workerData.sources, host);
+      bridge = make(sources, host);
       make.destroy();
     } catch (error) {
       parentPort.postMessage({ failed: String(error?.stack ?? error) });
@@ -105,30 +112,25 @@ const OPS = {
 };
 
 class Python {
-  constructor(context) {
+  // The worker starts loading Pyodide at once; start(context) hands it the handlers (assets need a request's context).
+  constructor() {
     this.requests = new Map();
     this.next = 0;
     this.signal = new SharedArrayBuffer(4);
     this.flag = new Int32Array(this.signal);
     this.interrupt = new SharedArrayBuffer(1);
-    this.ready = this.start(context);
-  }
-
-  async start(context) {
-    const files = {};
-    for (const file of MANIFEST.python) files[file] = await context.assets(file);
-    const sources = await context.assets("handlers.json");
     const { port1, port2 } = new MessageChannel();
     this.replies = port1;
+    this.replies.unref();
     this.worker = new Worker(`(${pythonWorker})()`, {
       eval: true,
-      workerData: { pyodide: pyodideUrl(), files, sources, signal: this.signal, interrupt: this.interrupt, replies: port2 },
+      workerData: { pyodide: pyodideUrl(), signal: this.signal, interrupt: this.interrupt, replies: port2 },
       transferList: [port2],
     });
-    this.replies.unref();
-    await new Promise((resolve, reject) => {
+    this.worker.unref(); // loading ahead does not keep the process alive
+    this.loaded = new Promise((resolve, reject) => {
       this.worker.on("message", (message) => {
-        if (message.ready) resolve(this.worker.unref()); // idle: the worker does not keep the process alive
+        if (message.ready) resolve();
         else if (message.failed && message.rid === undefined) reject(new Error(message.failed));
         else if (message.call) this.hostCall(message.call);
         else this.settle(message);
@@ -140,6 +142,23 @@ class Python {
         reject(error);
       });
     });
+    this.loaded.catch(() => {}); // reported by the request that waits for it, not as an unhandled rejection
+    this.ready = null;
+  }
+
+  start(context) {
+    this.ready ??= (async () => {
+      this.worker.ref(); // a request waits on it now
+      try {
+        const files = {};
+        for (const file of MANIFEST.python) files[file] = await context.assets(file);
+        this.worker.postMessage({ files, sources: await context.assets("handlers.json") });
+        await this.loaded;
+      } finally {
+        if (this.requests.size === 0) this.worker.unref();
+      }
+    })();
+    return this.ready;
   }
 
   async hostCall([rid, op, args]) {
@@ -189,17 +208,18 @@ class Python {
   }
 }
 
-let python = null;
+let python = new Python();
 
-// The Python worker, started on first use. A start that failed is not kept: the next request starts again.
+// The Python worker, loading since import. A start that failed is not kept: the next request starts again.
 async function started(context) {
-  if (python === null || python.dead) python = new Python(context);
+  if (python === null || python.dead) python = new Python();
   const current = python;
   try {
-    await current.ready;
+    await current.start(context);
     return current;
   } catch (error) {
     if (python === current) python = null;
+    current.worker.terminate(); // its start failed: the next request starts a fresh one
     throw error;
   }
 }
