@@ -100,8 +100,12 @@ class Recording:
         self._files["out"].writeframesraw(pcm)
         self.outbound.append((at, voiced(pcm)))
 
-    def close(self) -> list[float]:
-        """Finish both files; the reply latencies in ms."""
+    def close(self, keep: bool = True) -> list[float]:
+        """Finish both files (deleted unless ``keep``: a stream never answered has no audio); the latencies in ms."""
         for file in self._files.values():
             file.close()
+        if not keep:
+            for path in self.paths.values():
+                path.unlink(missing_ok=True)
+            self.paths = {}
         return reply_latencies(self.inbound, self.outbound)

@@ -370,7 +370,8 @@ class StreamSession:
         """One row for the whole stream, durably, whatever happened; the last error kept for ``sn.last_error()``."""
         record = self.record
         seconds = time.perf_counter() - self.started
-        latencies = self.recording.close() if self.recording is not None else []
+        answered = self.responded == "answer"
+        latencies = self.recording.close(keep=answered) if self.recording is not None else []
         summary: dict[str, Any] = {
             **self.counts,
             "sent": dict(self.sent),
