@@ -447,3 +447,24 @@ def test_the_stream_magic_and_the_decorator_serve_through_the_kernel_session(sn:
 
     server.public_url = "https://abc.ngrok.app"
     assert sn.ws_url("/echo") == "wss://abc.ngrok.app/echo"
+
+
+def test_a_handler_that_blocks_stalls_only_its_own_stream(session: Session) -> None:
+    async def stuck(context: Any, stream: Any) -> None:
+        await stream.answer()
+        time.sleep(1.5)  # blocks its own loop, not the server's
+
+    stuck_url = serve(session, "/stuck", stuck)
+    echo_url = serve(session, "/echo", echo)
+
+    async def call() -> float:
+        async with await open_stream(stuck_url) as blocked:
+            await blocked.recv()
+            started = time.monotonic()
+            async with await open_stream(echo_url) as ws:
+                await ws.recv()
+                await ws.send(TONE)
+                assert await asyncio.wait_for(ws.recv(), 10) == TONE
+            return time.monotonic() - started
+
+    assert asyncio.run(call()) < 0.5

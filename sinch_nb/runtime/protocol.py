@@ -65,12 +65,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._header_bytes > MAX_HEADER_BYTES and self.scope is not None:
             cast(dict[str, Any], self.scope)[HEADER_BYTES_KEY] = self._header_bytes
 
-    def handle_websocket_upgrade(self) -> None:
-        """A WebSocket (a media stream) lives as long as its call: no request deadline, not an idle connection."""
-        self._wait(None)
-        _waiting(self.server_state).pop(self, None)
-        super().handle_websocket_upgrade()
-
     def on_message_complete(self) -> None:
         self._wait(None)
         super().on_message_complete()
