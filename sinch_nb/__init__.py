@@ -14,9 +14,9 @@ from typing import Any
 
 from ._debugging import diff, monitor, replay, to_pytest
 from ._deploy import deploy, export, logs, parity
-from ._handlers import ace, conversation, dice, handlers, http, ice, notify, on_call, pie
+from ._handlers import ace, conversation, dice, handlers, http, ice, notify, on_call, pie, stream
 from ._journal import callback, callbacks, calls, export_callbacks, load_callbacks
-from ._runtime import clients, configure, doctor, last_error, start, status, stop
+from ._runtime import clients, configure, doctor, last_error, start, status, stop, ws_url
 from ._simulation import (
     callout,
     callouts,
@@ -51,6 +51,8 @@ from .functions.errors import (
     RouteNotFoundError,
     ServerError,
     SinchNbError,
+    StreamClosedError,
+    StreamError,
     SvamlError,
     TemplateNotFoundError,
     TunnelError,
@@ -83,6 +85,8 @@ __all__ = [
     "RouteNotFoundError",
     "ServerError",
     "SinchNbError",
+    "StreamClosedError",
+    "StreamError",
     "SvamlError",
     "SvamlWarning",
     "TemplateNotFoundError",
@@ -128,10 +132,12 @@ __all__ = [
     "start",
     "status",
     "stop",
+    "stream",
     "svaml",
     "templates",
     "text",
     "to_pytest",
+    "ws_url",
 ]
 
 

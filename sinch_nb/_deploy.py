@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .functions import routing
 from .session import get_session
 
 if TYPE_CHECKING:
@@ -28,9 +29,12 @@ def export(path: str | Path, name: str, *, variables: dict[str, str] | None = No
 
     session = get_session()
     modules, handlers = handler_sources(session.registry)
+    streams = [h.key for h in handlers if h.kind == routing.STREAM_KIND]
+    if streams:  # a Sinch Function serves HTTP only
+        print(f"left out {', '.join(streams)}: media stream handlers run in the notebook only")
     return export_project(
         modules,
-        [h.as_dict() for h in handlers],
+        [h.as_dict() for h in handlers if h.kind != routing.STREAM_KIND],
         path,
         name,
         variables={**session.settings.variables, **(variables or {})},

@@ -1,20 +1,22 @@
-"""Handlers from Python: ``@sn.ice``, ``@sn.pie``, ``@sn.http("GET", "/status")``, and ``sn.handlers()``.
+"""Handlers from Python: ``@sn.ice``, ``@sn.http("GET", "/status")``, ``@sn.stream("/echo")``, ``sn.handlers()``.
 
 The decorators register on this kernel's session, as ``%%sinch`` cells do.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .functions import routing
+from .functions.errors import RouteError
 from .session import get_session
 
 if TYPE_CHECKING:
     from .runtime.registry import Handler
 
-__all__ = ["ace", "conversation", "dice", "handlers", "http", "ice", "notify", "on_call", "pie"]
+__all__ = ["ace", "conversation", "dice", "handlers", "http", "ice", "notify", "on_call", "pie", "stream"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +65,26 @@ def http(method: str, path: str) -> Callable[[F], F]:
 
     def decorate(function: F) -> F:
         return _register("http", function, key)
+
+    return decorate
+
+
+def stream(path: str) -> Callable[[F], F]:
+    """Register ``async def handler(context, stream)`` for the media stream WebSocket at ``path`` (``sn.ws_url(path)``).
+
+    ``await stream.answer()`` (or ``busy()`` / ``reject()``), then ``async for frame in stream.audio()``
+    and ``await stream.send(pcm)``; ``clear()``, ``heartbeat()``, ``hangup()``. Notebook only: a Sinch
+    Function serves no WebSockets, so ``sn.export`` leaves it out.
+    """
+    key = routing.handler_key(routing.STREAM_KIND, path)
+
+    def decorate(function: F) -> F:
+        if not inspect.iscoroutinefunction(function):
+            raise RouteError(
+                f"@sn.stream({path!r}) needs an async def handler(context, stream): "
+                f"{getattr(function, '__name__', function)!r} is not one"
+            )
+        return _register(routing.STREAM_KIND, function, key)
 
     return decorate
 

@@ -13,6 +13,8 @@ from .session import get_session
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .notebook.callback import CallbackRecord
+
 __all__ = ["callback", "callbacks", "calls", "export_callbacks", "load_callbacks"]
 
 
@@ -59,16 +61,21 @@ def callbacks(
     return style(frame) if styled else frame
 
 
-def callback(record_id: int) -> dict[str, Any]:
-    """One journaled request, every field (headers JSON-decoded); ``CallbackNotFoundError`` if there is none."""
+def callback(record_id: int) -> CallbackRecord:
+    """One journaled request, every field (headers JSON-decoded), as a dict; ``CallbackNotFoundError`` if none.
+
+    A media stream's record plays its audio: ``sn.callback(id).audio("in")`` / ``("out")``.
+    """
+    from .notebook.callback import CallbackRecord
+
     journal = get_session().journal
     row = journal.get(record_id)
     if row is None:
         raise CallbackNotFoundError(f"no callback #{record_id} in {journal.path}; sn.callbacks() lists them")
-    for name in ("request_headers", "warnings", "logs"):
+    for name in ("request_headers", "warnings", "logs", "stream"):
         if isinstance(row.get(name), str):
             row[name] = json.loads(row[name])
-    return row
+    return CallbackRecord(row)
 
 
 def calls(*, history: bool = False, source: str | None = None) -> pd.DataFrame:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .runtime.settings import Settings
     from .tunnel.doctor import Doctor
 
-__all__ = ["clients", "configure", "doctor", "last_error", "start", "status", "stop"]
+__all__ = ["clients", "configure", "doctor", "last_error", "start", "status", "stop", "ws_url"]
 
 
 def start(
@@ -88,6 +88,21 @@ def status() -> dict[str, Any]:
         "callbacks": session.journal.count(),
         "last_error": f"#{error.record_id}: {error.error}" if error else None,
     }
+
+
+def ws_url(path: str) -> str:
+    """The URL the platform opens a media stream at: ``wss://<public host>/path`` through a tunnel (or ``--url``),
+    else ``ws://127.0.0.1:<port>/path``; ``ServerError`` when the runtime is not running."""
+    from .functions import routing
+    from .functions.errors import ServerError
+
+    server = get_session().server
+    if server is None or not server.running:
+        raise ServerError("the runtime is not running, so a stream has no URL yet: sn.start() (or %sinch start) first")
+    path = routing.normalise(path)
+    base = server.public_url or server.url
+    scheme, rest = base.split("://", 1)
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest.rstrip('/')}{path}"
 
 
 def signature_checks(settings: Settings) -> dict[str, str]:

@@ -160,7 +160,7 @@ def test_the_cell_kinds_table_is_the_runtimes_kinds_and_every_line_is_dispatched
     assert set(CELL_KINDS) == {*routing.HANDLER_KINDS, "module"}
     assert CELL_USAGE == (
         "%%sinch ice|ace|pie|dice|notify|incoming|answered|manage|completed|fallback|conversation|module"
-        "  or  %%sinch http METHOD /path  or  %%sinch webhook NAME"
+        "  or  %%sinch http METHOD /path  or  %%sinch webhook NAME  or  %%sinch stream /path"
     )
     flat = " ".join(HELP.split())
     for text in CELL_KINDS.values():

@@ -30,21 +30,25 @@ def _has_await(tree: ast.Module) -> bool:
 
 
 def cell_parameters(kind: str) -> tuple[str, ...]:
-    """What a cell of ``kind`` has in scope: ``(context, event)``, ``(context, request)``, or v2's four."""
+    """A cell's names in scope: ``(context, event)``, ``(context, request)``, ``(context, stream)``, v2's four."""
     from .routing import CALL_KINDS
 
     if kind == "http":
         return ("context", "request")
+    if kind == "stream":
+        return ("context", "stream")
     if kind in CALL_KINDS:
         return ("context", "call", "builder", "request")
     return ("context", "event")
 
 
-def compile_cell(body: str, params: tuple[str, ...], filename: str, namespace: Mapping[str, Any]) -> Callable[..., Any]:
+def compile_cell(
+    body: str, params: tuple[str, ...], filename: str, namespace: Mapping[str, Any], *, asynchronous: bool = False
+) -> Callable[..., Any]:
     """Turn a cell body into ``def handler(*params)``; a final bare expression is returned.
 
-    Uses ``async def`` when the body awaits. Line numbers match the cell, so a
-    traceback points at the cell's own lines.
+    Uses ``async def`` when the body awaits (or ``asynchronous``: a stream cell always is).
+    Line numbers match the cell, so a traceback points at the cell's own lines.
     """
     tree = ast.parse(body, filename=filename)
     if tree.body and isinstance(tree.body[-1], ast.Expr):
@@ -55,7 +59,7 @@ def compile_cell(body: str, params: tuple[str, ...], filename: str, namespace: M
     arguments = ast.arguments(
         posonlyargs=[], args=[ast.arg(arg=name) for name in params], kwonlyargs=[], kw_defaults=[], defaults=[]
     )
-    factory = ast.AsyncFunctionDef if _has_await(tree) else ast.FunctionDef
+    factory = ast.AsyncFunctionDef if asynchronous or _has_await(tree) else ast.FunctionDef
     extra: dict[str, Any] = {"type_params": []} if sys.version_info >= (3, 12) else {}
     function = factory(name="handler", args=arguments, body=tree.body, decorator_list=[], returns=None, **extra)
     module = ast.Module(body=[function], type_ignores=[])
@@ -87,7 +91,9 @@ def build_handlers(modules: list[str], handlers: list[dict[str, Any]], namespace
     for item in handlers:
         if item["cell"]:
             params = cell_parameters(item["kind"])
-            built[item["key"]] = compile_cell(item["source"], params, f"<sinch {item['key']}>", namespace)
+            filename = f"<sinch {item['key']}>"
+            asynchronous = item["kind"] == "stream"
+            built[item["key"]] = compile_cell(item["source"], params, filename, namespace, asynchronous=asynchronous)
         else:
             built[item["key"]] = function_from_source(item["source"], namespace)
     return built

@@ -24,6 +24,8 @@ older ``except`` clauses keep working.
     ├── CallbackNotFoundError ······· no such callback or call in the journal (KeyError)
     ├── TemplateNotFoundError ······· no template by that name; ``known`` lists them (LookupError)
     ├── NotebookExistsError ········· ``%sinch new`` would overwrite a file (FileExistsError)
+    ├── StreamError ················· a media stream used off its protocol (RuntimeError)
+    │   └── StreamClosedError ······· the stream has ended: the caller hung up, or busy/reject/hangup
     └── DeploymentError ············· the notebook could not become a running Function
         ├── ExportError ············· (ValueError)
         ├── DeployError ············· (RuntimeError)
@@ -55,6 +57,8 @@ __all__ = [
     "RouteNotFoundError",
     "ServerError",
     "SinchNbError",
+    "StreamClosedError",
+    "StreamError",
     "SvamlError",
     "TemplateNotFoundError",
     "TunnelError",
@@ -165,6 +169,14 @@ class TemplateNotFoundError(SinchNbError, LookupError):
 
 class NotebookExistsError(SinchNbError, FileExistsError):
     """A notebook ``%sinch new`` would overwrite; the message names another path or ``--force``."""
+
+
+class StreamError(SinchNbError, RuntimeError):
+    """A media stream used off its protocol (audio before ``answer()``, two answers); the message names the fix."""
+
+
+class StreamClosedError(StreamError, ConnectionError):
+    """The stream has ended (the caller hung up, or busy/reject/hangup): nothing more can be sent."""
 
 
 class DeploymentError(SinchNbError):

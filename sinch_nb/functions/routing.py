@@ -16,6 +16,7 @@ from .errors import MethodNotAllowedError, RouteError, RouteNotFoundError
 __all__ = [
     "CALL_KINDS",
     "HANDLER_KINDS",
+    "STREAM_KIND",
     "VOICE_KINDS",
     "MethodNotAllowedError",
     "Resolution",
@@ -30,7 +31,9 @@ __all__ = [
 VOICE_KINDS = ("ice", "ace", "pie", "dice", "notify")
 #: Voice API v2: the ``onCall`` slots of the Functions Node runtime (reference sinch-voice-v2.md §6).
 CALL_KINDS = ("incoming", "answered", "manage", "completed", "webhook", "fallback")
-HANDLER_KINDS = (*VOICE_KINDS, *CALL_KINDS, "conversation", "http")
+#: A media stream's WebSocket route (``stream /path``): notebook only, no Sinch Function serves WebSockets.
+STREAM_KIND = "stream"
+HANDLER_KINDS = (*VOICE_KINDS, *CALL_KINDS, "conversation", "http", STREAM_KIND)
 DISPATCH_PATHS = ("/", "/voice", "/webhook/voice")
 CONVERSATION_PATH = "/webhook/conversation"
 HEALTH_PATH = "/health"
@@ -65,7 +68,7 @@ def call_slots(event: str) -> tuple[str, ...]:
 
 
 def handler_key(kind: str, method: str | None = None, path: str | None = None) -> str:
-    """The registry key of a handler: its kind, ``"GET /status"`` for a custom endpoint, ``"webhook NAME"``."""
+    """A handler's registry key: its kind, ``"GET /status"`` (an endpoint), ``"webhook NAME"``, ``"stream /echo"``."""
     if kind == "webhook":
         name = method or ""
         if not name or len(name) > 64 or any(c.isspace() for c in name):
@@ -73,6 +76,14 @@ def handler_key(kind: str, method: str | None = None, path: str | None = None) -
                 f"a webhook handler needs the webhook's name (no spaces), e.g. %%sinch webhook {name or 'order'}"
             )
         return f"webhook {name}"
+    if kind == STREAM_KIND:
+        where = method or ""
+        if not where.startswith("/") or any(c.isspace() or c in "?#" for c in where):
+            raise RouteError(
+                f"a stream handler needs the WebSocket path it answers (a /path, no query), "
+                f"e.g. %%sinch stream /echo, not {where or '(nothing)'!r}"
+            )
+        return f"{STREAM_KIND} {normalise(where)}"
     if kind == "http":
         if not method or not path:
             raise ValueError("an http handler needs a method and a path, e.g. GET /status")

@@ -20,7 +20,7 @@ from .readable import blank, local_time, local_timestamp, short_id
 __all__ = ["JournalFrame", "display_frame"]
 
 #: Columns whose texts are cut in the table (the frame keeps them whole).
-_CUT = {"kinds": 22, "menu_path": 14, "error": 40, "svaml_instructions": 30, "path": 24, "warnings": 30}
+_CUT = {"kinds": 22, "menu_path": 14, "error": 40, "svaml_instructions": 30, "path": 24, "warnings": 30, "stream": 40}
 _ID_COLUMNS = ("call_id",)
 _FAILED = ("fallback", "error", "rejected", "interrupted")
 

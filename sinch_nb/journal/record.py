@@ -56,6 +56,8 @@ class Record:
     traceback: str | None = None
     warnings: list[str] | str | None = None
     logs: list[dict[str, Any]] | str | None = None
+    #: A media stream (kind ``stream``): frames and bytes each way, messages, close, audio files (JSON).
+    stream: dict[str, Any] | str | None = None
 
     @classmethod
     def of(cls, values: Mapping[str, Any]) -> Record:

@@ -237,6 +237,8 @@ class Journal:
             row.warnings = json.dumps(row.warnings)
         if isinstance(row.logs, list):
             row.logs = json.dumps(row.logs, default=str)
+        if isinstance(row.stream, dict):
+            row.stream = json.dumps(row.stream, default=str)
         if isinstance(row.svaml_instructions, list):
             row.svaml_instructions = ",".join(str(name) for name in row.svaml_instructions)
         if durable:

@@ -2,6 +2,7 @@
 
 %%sinch ice                      the cell body is the ICE handler (event, context, svaml in scope)
 %%sinch http GET /status         a custom endpoint (request, context)
+%%sinch stream /echo             a media stream (stream, context; the body is async)
 %%sinch module                   imports and helpers the handlers share
 %sinch new TEMPLATE [PATH]       a ready-to-run notebook from a template (sn.templates() lists them)
 %sinch start [--port N] [--host H] | stop | status | handlers | help [SUBCOMMAND]
@@ -56,10 +57,13 @@ CELL_KINDS: dict[str, str] = {
     "conversation": "a Conversation API webhook (event.text, .identity, .channel)",
     "http": "a custom endpoint: `request` (method, path, query, headers, body); "
     'return a dict (JSON), a str, or {"statusCode": ..., "body": ...}',
+    "stream": "a media stream WebSocket at /path (sn.ws_url('/path')), notebook only; the body is async: "
+    "`stream` (await stream.answer(), async for frame in stream.audio(), await stream.send(pcm), clear(), "
+    "heartbeat(), hangup(); busy() / reject() refuse) and `context`",
     "module": "imports and helpers the handlers share",
 }
 #: The cell kinds that take arguments, and which; the others take none.
-CELL_ARGUMENTS: dict[str, str] = {"http": "METHOD /path", "webhook": "NAME"}
+CELL_ARGUMENTS: dict[str, str] = {"http": "METHOD /path", "webhook": "NAME", "stream": "/path"}
 
 _CELL_INTRO = """\
 The cell body is the handler's body: `event` (or `request` for http; `call`,
@@ -603,7 +607,11 @@ class SinchMagics(Magics):
             raise UsageError(
                 f"%%sinch webhook needs the webhook's name, e.g. %%sinch webhook order\nusage: {CELL_USAGE}"
             )
-        if kind not in ("http", "webhook") and len(words) != 1:
+        if kind == "stream" and len(words) != 2:
+            raise UsageError(
+                f"%%sinch stream needs the WebSocket's path, e.g. %%sinch stream /echo\nusage: {CELL_USAGE}"
+            )
+        if kind not in CELL_ARGUMENTS and len(words) != 1:
             raise UsageError(f"%%sinch {kind} takes no arguments\nusage: {CELL_USAGE}")
         count = _cell_number(self.shell)
         origin = f"cell [{count}]"
@@ -619,7 +627,9 @@ class SinchMagics(Magics):
             raise UsageError(str(error)) from None
         params = cell_parameters(kind)
         try:
-            function = compile_cell(cell, params, f"<sinch {key} {origin}>", get_session().registry.namespace)
+            namespace = get_session().registry.namespace
+            asynchronous = kind == routing.STREAM_KIND  # its body awaits the stream, whatever it looks like
+            function = compile_cell(cell, params, f"<sinch {key} {origin}>", namespace, asynchronous=asynchronous)
         except SyntaxError as error:
             raise UsageError(_not_compiled(key, origin, error)) from None
         handler = get_session().registry.register(
@@ -661,7 +671,12 @@ def _shown(path: Path) -> str:
 
 def _routes_text(url: str) -> str:
     rows = []
+    ws = url.replace("http", "ws", 1)
     for handler in _handlers.handlers():
+        if handler.kind == routing.STREAM_KIND:
+            path = handler.key.split(" ", 1)[1]
+            rows.append(f"  WS     {ws}{path:<22} {handler.label} (media stream)")
+            continue
         if handler.kind in routing.CALL_KINDS:  # v2: every event arrives on the one webhook URL
             event = handler.key.replace("webhook ", "call.webhook.") if handler.kind == "webhook" else handler.kind
             rows.append(f"  POST   {url}/{'':<21} {handler.label} (v2 {event})")

@@ -125,8 +125,10 @@ class CallbackApp:
                 return
             response, _ = await self._answer(incoming)
             await response(scope, receive, send)
-        elif scope["type"] == "websocket":  # not served (yet): refuse cleanly
-            await send({"type": "websocket.close", "code": 1008})
+        elif scope["type"] == "websocket":  # a media stream: runtime/streams.py, one journal row each
+            from .streams import serve_stream
+
+            await serve_stream(self, scope, receive, send)
 
     async def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> InProcessResponse:
         """One request through the whole pipeline without a socket (replay, the explorer)."""
@@ -359,6 +361,15 @@ class CallbackApp:
                 str(record.error),
                 str(record.traceback or ""),
                 str(record.outcome),
+            )
+        return record_id
+
+    def record_stream(self, record: Record) -> int:
+        """Journal a media stream's record durably (``streams.py``); keep it as the last error if it failed."""
+        record_id = self.journal.append(record, durable=True)
+        if record.traceback or record.outcome == "error":
+            self.last_error = ErrorReport(
+                record_id, str(record.handler or record.path), str(record.error), str(record.traceback or ""), "error"
             )
         return record_id
 

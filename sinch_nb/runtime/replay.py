@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..functions.errors import CallbackNotFoundError
+from ..functions.errors import CallbackNotFoundError, StreamError
 from ..functions.origin import REPLAY_HEADER, SIMULATED_HEADER, replay_header, simulated
 from ..functions.signing import sign_conversation_webhook, voice_signing_headers
 from .session import Session
@@ -50,6 +50,11 @@ def replay(session: Session, record_id: int, body: Any = None) -> Replay:
     row = session.journal.get(record_id)
     if row is None:
         raise CallbackNotFoundError(f"no callback #{record_id} in {session.journal.path}; sn.callbacks() lists them")
+    if row["kind"] == "stream":
+        raise StreamError(
+            f"#{record_id} is a media stream, not a request: it cannot be replayed; "
+            f"sn.callback({record_id}).audio('in') plays what the caller sent"
+        )
     if body is None:
         raw = (row["request_body"] or "").encode()
     else:

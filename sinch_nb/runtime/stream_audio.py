@@ -1,0 +1,111 @@
+"""A stream's audio kept for listening (two WAV files) and timed for the reply latency.
+
+Each direction is written as received or sent, frame after frame, to
+``<base_dir>/.sinch_nb/streams/<record id>-in.wav`` and ``-out.wav`` (stdlib ``wave``, 16-bit
+mono at the stream's rate). The files are the concatenated frames: gaps in time are not
+filled with silence, so the two files are not aligned sample for sample.
+
+Reply latency (sinch_nb's definition): a caller's turn ends at the last inbound frame with
+speech (RMS above ``SPEECH_RMS``) that is followed by at least ``TURN_SILENCE`` seconds of
+inbound frames without speech, or by the end of inbound audio; its latency is the time from
+that frame's arrival to the first outbound frame with speech sent after it (and before the
+next turn ends). Frames are timed where the runtime reads and writes the socket.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import sys
+import wave
+from array import array
+from pathlib import Path
+
+__all__ = ["SPEECH_RMS", "TURN_SILENCE", "Recording", "reply_latencies", "voiced"]
+
+#: A frame has speech when its RMS exceeds this (about -36 dBFS); below it is silence or line noise.
+SPEECH_RMS = 500
+#: Inbound silence that ends a caller's turn, in seconds of audio.
+TURN_SILENCE = 0.3
+
+
+def voiced(pcm: bytes) -> bool:
+    """Whether a PCM s16le frame has speech: its RMS is above ``SPEECH_RMS`` (the peak is checked first: cheap)."""
+    samples = array("h")
+    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+    if not samples:
+        return False
+    if sys.byteorder == "big":
+        samples.byteswap()
+    if max(samples) <= SPEECH_RMS and -min(samples) <= SPEECH_RMS:
+        return False  # no sample above the threshold: the RMS cannot be
+    return math.sqrt(sum(s * s for s in samples) / len(samples)) > SPEECH_RMS
+
+
+def reply_latencies(
+    inbound: list[tuple[float, bool, float]], outbound: list[tuple[float, bool]], silence: float = TURN_SILENCE
+) -> list[float]:
+    """Milliseconds from each caller turn's end to the app's first speech after it (see the module docstring).
+
+    ``inbound``: (arrival time, voiced, seconds of audio) per frame; ``outbound``: (send time, voiced).
+    """
+    ends: list[float] = []
+    last_voiced: float | None = None
+    quiet = 0.0
+    for at, speech, seconds in inbound:
+        if speech:
+            last_voiced, quiet = at, 0.0
+        elif last_voiced is not None:
+            quiet += seconds
+            if quiet >= silence:
+                ends.append(last_voiced)
+                last_voiced = None
+    if last_voiced is not None:  # inbound audio ended after speech
+        ends.append(last_voiced)
+    spoken = [at for at, speech in outbound if speech]
+    latencies = []
+    for index, end in enumerate(ends):
+        following = ends[index + 1] if index + 1 < len(ends) else math.inf
+        first = bisect.bisect_right(spoken, end)
+        if first < len(spoken) and spoken[first] < following:
+            latencies.append((spoken[first] - end) * 1000)
+    return latencies
+
+
+class Recording:
+    """Both directions of one stream: WAV files written frame by frame, and the frames' times for the latency."""
+
+    def __init__(self, folder: Path, stem: str, sample_rate: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.sample_rate = sample_rate
+        self.paths = {"in": folder / f"{stem}-in.wav", "out": folder / f"{stem}-out.wav"}
+        self._files = {direction: self._open(path) for direction, path in self.paths.items()}
+        self.inbound: list[tuple[float, bool, float]] = []
+        self.outbound: list[tuple[float, bool]] = []
+
+    def _open(self, path: Path) -> wave.Wave_write:
+        file = wave.open(str(path), "wb")  # noqa: SIM115 (closed in close())
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(self.sample_rate)
+        return file
+
+    def received(self, at: float, pcm: bytes) -> None:
+        """An inbound frame: written and timed."""
+        self._files["in"].writeframesraw(pcm[: len(pcm) - len(pcm) % 2])
+        self.inbound.append((at, voiced(pcm), len(pcm) / 2 / self.sample_rate))
+
+    def sent(self, at: float, pcm: bytes) -> None:
+        """An outbound frame: written and timed."""
+        self._files["out"].writeframesraw(pcm)
+        self.outbound.append((at, voiced(pcm)))
+
+    def close(self, keep: bool = True) -> list[float]:
+        """Finish both files (deleted unless ``keep``: a stream never answered has no audio); the latencies in ms."""
+        for file in self._files.values():
+            file.close()
+        if not keep:
+            for path in self.paths.values():
+                path.unlink(missing_ok=True)
+            self.paths = {}
+        return reply_latencies(self.inbound, self.outbound)

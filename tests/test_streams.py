@@ -1,0 +1,470 @@
+"""Media streams over a real WebSocket on loopback, the client written from §8 with ``websockets`` directly.
+
+Sinch's protocol (shared/reference/sinch-voice-v2.md §8, fixtures in fixtures/sinch/streams/): a
+TEXT ``connect``, the app's ``answer`` / ``busy`` / ``reject``, BINARY PCM both ways, ``clear`` and
+``heartbeat`` from the app. Every stream is one journal row (docs/simulation.md S1–S6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import wave
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from sinch_nb.functions.errors import RouteError, ServerError
+from sinch_nb.runtime import protocol
+from sinch_nb.runtime.session import Session
+from sinch_nb.runtime.stream_audio import reply_latencies, voiced
+
+STREAMS = Path(__file__).parent / "fixtures" / "sinch" / "streams"
+#: The connect message composed from the AsyncAPI schema (no verbatim Sinch example exists).
+CONNECT: dict[str, Any] = json.loads((STREAMS / "stream-connect-request.composed-from-schema.json").read_text())["body"]
+#: 20 ms of a 440 Hz tone at 8 kHz: speech, as far as the reply latency is concerned.
+TONE = (STREAMS / "stream-audio-frame-8k-20ms-440hz.s16le").read_bytes()
+SILENCE = bytes(len(TONE))
+
+Handler = Callable[[Any, Any], Awaitable[None]]
+
+
+async def echo(context: Any, stream: Any) -> None:
+    await stream.answer()
+    async for frame in stream.audio():
+        await stream.send(frame)
+
+
+def serve(session: Session, path: str, handler: Handler) -> str:
+    """Register ``handler`` at ``path``, start the runtime, return the stream's ws:// URL."""
+    session.registry.register("stream", handler, "test", key=f"stream {path}", defined_in=f"test {path}")
+    server = session.start()
+    return server.url.replace("http://", "ws://") + path
+
+
+def row_of(session: Session, path: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
+    """The last stream row (at ``path``) once the stream is over and journaled."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = [r for r in session.journal.rows() if r["kind"] == "stream" and (path is None or r["path"] == path)]
+        if rows and rows[-1]["outcome"] != "running":
+            row = rows[-1]
+            row["stream"] = json.loads(row["stream"]) if row["stream"] else None
+            return row
+        assert time.monotonic() < deadline, f"no finished stream row: {rows}"
+        time.sleep(0.02)
+
+
+async def open_stream(url: str, message: Any = None) -> ClientConnection:
+    """Connect as Sinch does: the upgrade, then the TEXT connect message."""
+    ws = await connect(url)
+    await ws.send(json.dumps(CONNECT if message is None else message))
+    return ws
+
+
+async def closed(ws: ClientConnection) -> tuple[int | None, str]:
+    """Read until the server closes: its close code and reason."""
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), 10)
+    except ConnectionClosed:
+        pass
+    assert ws.close_code is not None
+    return ws.close_code, ws.close_reason or ""
+
+
+def test_connect_gets_answer_and_the_row_keeps_the_connect_message(session: Session) -> None:
+    url = serve(session, "/echo", echo)
+
+    async def call() -> Any:
+        async with await open_stream(url) as ws:
+            return json.loads(await ws.recv())
+
+    assert asyncio.run(call()) == {"command": "answer"}
+    row = row_of(session)
+    assert (row["path"], row["call_id"], row["status"], row["outcome"]) == ("/echo", CONNECT["callId"], 101, "ok")
+    assert json.loads(row["request_body"]) == CONNECT
+    assert json.loads(row["response_body"]) == {"command": "answer"}
+    assert row["handler"] == "stream /echo v1 (test)"
+    summary = row["stream"]
+    assert (summary["sample_rate"], summary["codec"], summary["call_headers"]) == (
+        8000,
+        "PCM",
+        {"my-key": "my-key-value"},
+    )
+    assert (summary["close_code"], summary["closed_by"], summary["sent"]) == (1000, "platform", {"answer": 1})
+
+
+def test_echo_returns_every_frame_intact_in_order_and_both_wavs_hold_them(session: Session, tmp_path: Path) -> None:
+    url = serve(session, "/echo", echo)
+    frames = [bytes([n % 251, n % 7]) * 160 for n in range(60)]
+
+    async def call() -> list[bytes]:
+        async with await open_stream(url) as ws:
+            assert json.loads(await ws.recv()) == {"command": "answer"}
+            echoed = []
+            for frame in frames:
+                await ws.send(frame)
+            for _ in frames:
+                echoed.append(await asyncio.wait_for(ws.recv(), 10))
+            return echoed
+
+    assert asyncio.run(call()) == frames
+    row = row_of(session)
+    summary = row["stream"]
+    assert (summary["frames_in"], summary["bytes_in"]) == (60, 60 * 320)
+    assert (summary["frames_out"], summary["bytes_out"]) == (60, 60 * 320)
+    for way in ("in", "out"):
+        path = Path(summary[f"audio_{way}"])
+        assert path == tmp_path / ".sinch_nb" / "streams" / f"{row['id']}-{way}.wav"
+        with wave.open(str(path)) as wav:
+            assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 8000)
+            assert wav.readframes(wav.getnframes()) == b"".join(frames)
+
+
+def test_clear_and_heartbeat_reach_the_platform_as_text_after_the_audio(session: Session) -> None:
+    async def speak(context: Any, stream: Any) -> None:
+        await stream.answer()
+        await stream.send(TONE)
+        await stream.clear()
+        await stream.heartbeat()
+        await stream.hangup()
+
+    url = serve(session, "/talk", speak)
+
+    async def call() -> list[Any]:
+        async with await open_stream(url) as ws:
+            got = [await ws.recv() for _ in range(4)]
+            code, _ = await closed(ws)
+            return [*got, code]
+
+    answer, audio, clear, heartbeat, code = asyncio.run(call())
+    assert json.loads(answer) == {"command": "answer"}
+    assert audio == TONE
+    assert isinstance(clear, str) and json.loads(clear) == {"command": "clear"}
+    assert isinstance(heartbeat, str) and json.loads(heartbeat) == {"command": "heartbeat"}
+    assert code == 1000
+    summary = row_of(session)["stream"]
+    assert summary["sent"] == {"answer": 1, "clear": 1, "heartbeat": 1}
+    assert (summary["closed_by"], summary["close_reason"]) == ("handler", "hangup by the handler")
+
+
+@pytest.mark.parametrize("reply", ["busy", "reject"])
+def test_busy_and_reject_end_the_stream(session: Session, reply: str) -> None:
+    async def refuse(context: Any, stream: Any) -> None:
+        await getattr(stream, reply)()
+        with pytest.raises(Exception, match="has ended"):  # nothing more goes out
+            await stream.send(TONE)
+
+    url = serve(session, "/busy", refuse)
+
+    async def call() -> tuple[Any, int | None]:
+        async with await open_stream(url) as ws:
+            first = json.loads(await ws.recv())
+            code, _ = await closed(ws)
+            return first, code
+
+    assert asyncio.run(call()) == ({"command": reply}, 1000)
+    row = row_of(session)
+    assert (row["outcome"], json.loads(row["response_body"])) == ("ok", {"command": reply})
+    assert row["stream"]["sent"] == {reply: 1}
+    assert row["stream"]["frames_out"] == 0
+
+
+def test_audio_before_answer_is_refused_with_the_fix(session: Session) -> None:
+    async def eager(context: Any, stream: Any) -> None:
+        await stream.send(TONE)
+
+    url = serve(session, "/eager", eager)
+
+    async def call() -> tuple[int | None, str]:
+        async with await open_stream(url) as ws:
+            return await closed(ws)
+
+    code, reason = asyncio.run(call())
+    assert code == 1011 and "before answer()" in reason
+    row = row_of(session)
+    assert row["outcome"] == "error"
+    assert "send() before answer(): await stream.answer() first" in row["error"]
+    assert row["stream"]["frames_out"] == 0
+
+
+def test_a_handler_that_raises_closes_1011_is_journaled_and_the_next_stream_works(session: Session) -> None:
+    async def broken(context: Any, stream: Any) -> None:
+        await stream.answer()
+        async for _ in stream.audio():
+            raise ValueError("no speech model loaded")
+
+    url = serve(session, "/broken", broken)
+    echo_url = serve(session, "/echo", echo)
+
+    async def call() -> tuple[int | None, str, bytes]:
+        async with await open_stream(url) as ws:
+            await ws.recv()
+            await ws.send(TONE)
+            code, reason = await closed(ws)
+        async with await open_stream(echo_url) as ws:
+            await ws.recv()
+            await ws.send(TONE)
+            return code, reason, await asyncio.wait_for(ws.recv(), 10)
+
+    code, reason, echoed = asyncio.run(call())
+    assert code == 1011 and "ValueError: no speech model loaded" in reason
+    assert echoed == TONE
+    row = row_of(session, "/broken")
+    assert row["outcome"] == "error"
+    assert "raised ValueError: no speech model loaded" in row["error"]
+    assert "in broken" in row["traceback"] and 'raise ValueError("no speech model loaded")' in row["traceback"]
+    assert row["stream"]["close_code"] == 1011
+    assert session.last_error() is not None and session.last_error().record_id == row["id"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("first", "why"),
+    [
+        ({k: v for k, v in CONNECT.items() if k != "sampleRate"}, "connect lacks sampleRate"),
+        (
+            {"command": "connect", "callId": "test-1", "applicationId": "app-1"},
+            "applicationId is the tutorials' name for applicationKey",
+        ),
+        ({**CONNECT, "codec": "OPUS"}, "codec 'OPUS' (only PCM)"),
+        ({**CONNECT, "sampleRate": 11025}, "sampleRate 11025"),
+        ({"command": "answer"}, "must be command 'connect'"),
+        (TONE, "TEXT connect message, not audio"),
+    ],
+)
+def test_a_bad_first_message_is_refused_with_its_reason_and_journaled(session: Session, first: Any, why: str) -> None:
+    url = serve(session, "/echo", echo)
+
+    async def call() -> tuple[int | None, str]:
+        async with connect(url) as ws:
+            await ws.send(first if isinstance(first, bytes) else json.dumps(first))
+            return await closed(ws)
+
+    code, reason = asyncio.run(call())
+    assert code == 1008 and reason.startswith("bad connect message")
+    assert len(reason.encode()) <= 123  # what a close frame carries; the journal keeps it whole
+    row = row_of(session)
+    assert row["outcome"] == "rejected" and why in row["error"]
+    assert row["error"].startswith(reason.removesuffix("..."))
+    assert row["handler"] == "stream /echo v1 (test)"
+    if not isinstance(first, bytes):
+        assert json.loads(row["request_body"]) == first
+
+
+def test_an_unknown_path_is_closed_with_the_routes_and_journaled(session: Session) -> None:
+    url = serve(session, "/echo", echo).replace("/echo", "/nowhere")
+
+    async def call() -> tuple[int | None, str]:
+        async with connect(url) as ws:
+            return await closed(ws)
+
+    code, reason = asyncio.run(call())
+    assert code == 1008
+    assert reason == "no stream handler at /nowhere: define one with %%sinch stream /nowhere (stream routes: /echo)"
+    row = row_of(session)
+    assert (row["path"], row["outcome"], row["error"]) == ("/nowhere", "rejected", reason)
+
+
+def test_a_handler_that_never_answers_is_refused_after_the_handler_timeout(session: Session) -> None:
+    async def slow(context: Any, stream: Any) -> None:
+        await asyncio.sleep(30)
+
+    session.configure(handler_timeout=0.3)
+    url = serve(session, "/slow", slow)
+
+    async def call() -> tuple[int | None, str]:
+        async with await open_stream(url) as ws:
+            return await closed(ws)
+
+    started = time.monotonic()
+    code, reason = asyncio.run(call())
+    assert code == 1011 and "did not answer within 0.3 s" in reason
+    assert time.monotonic() - started < 5
+    assert "sn.configure(handler_timeout=...)" in row_of(session)["error"]
+
+
+def test_the_platform_hanging_up_ends_audio_and_the_handler_returns(session: Session) -> None:
+    seen: list[int] = []
+
+    async def count(context: Any, stream: Any) -> None:
+        await stream.answer()
+        async for _ in stream.audio():
+            seen.append(1)
+        seen.append(stream.close_code)
+
+    url = serve(session, "/count", count)
+
+    async def call() -> None:
+        async with await open_stream(url) as ws:
+            await ws.recv()
+            for _ in range(5):
+                await ws.send(SILENCE)
+
+    asyncio.run(call())
+    row = row_of(session)
+    assert seen == [1, 1, 1, 1, 1, 1000]
+    assert (row["outcome"], row["stream"]["closed_by"], row["stream"]["close_code"]) == ("ok", "platform", 1000)
+
+
+def test_dtmf_reaches_the_handler_as_sinch_nbs_text_message(session: Session) -> None:
+    async def keys(context: Any, stream: Any) -> None:
+        await stream.answer()
+        digit = await stream.dtmf(timeout=5)
+        await stream.send(TONE if digit == "5" else SILENCE)
+        await stream.hangup()
+
+    url = serve(session, "/keys", keys)
+
+    async def call() -> bytes:
+        async with await open_stream(url) as ws:
+            await ws.recv()
+            await ws.send(json.dumps({"command": "dtmf", "digit": "5"}))
+            return await asyncio.wait_for(ws.recv(), 10)
+
+    assert asyncio.run(call()) == TONE
+    summary = row_of(session)["stream"]
+    assert (summary["digits"], summary["received"]) == ("5", {"dtmf": 1})
+
+
+def test_reply_latency_runs_from_the_end_of_the_callers_speech_to_the_first_spoken_reply(session: Session) -> None:
+    async def reply(context: Any, stream: Any) -> None:
+        await stream.answer()
+        quiet = 0
+        async for frame in stream.audio():
+            await stream.send(SILENCE)  # silence back while listening: not a reply
+            quiet = 0 if voiced(frame) else quiet + 1
+            if quiet == 15:  # 300 ms of silence: the caller's turn is over
+                await asyncio.sleep(0.2)
+                await stream.send(TONE)
+
+    url = serve(session, "/reply", reply)
+
+    async def call() -> None:
+        async with await open_stream(url) as ws:
+            await ws.recv()
+            for frame in [TONE] * 10 + [SILENCE] * 20:
+                await ws.send(frame)
+            while await asyncio.wait_for(ws.recv(), 10) != TONE:
+                pass
+
+    asyncio.run(call())
+    row = row_of(session)
+    (latency,) = row["stream"]["reply_latencies_ms"]
+    assert row["latency_ms"] == pytest.approx(latency, abs=0.01)
+    assert 200 <= latency < 1500
+
+
+def test_reply_latencies_follow_the_documented_definition() -> None:
+    frame = 0.02
+    inbound = [(0.00, True, frame), (0.02, True, frame)] + [(0.04 + i * frame, False, frame) for i in range(20)]
+    inbound += [(1.00, True, frame), (1.02, False, frame)]  # a second turn: ended by the end of inbound audio
+    outbound = [(0.03, False), (0.50, True), (0.60, True), (1.10, True)]
+    assert reply_latencies(inbound, outbound) == pytest.approx([480.0, 100.0])
+    short_pause = [(0.0, True, frame), (0.02, False, frame), (0.04, True, frame)]  # 20 ms of quiet: one turn
+    assert reply_latencies(short_pause, [(0.05, True)]) == pytest.approx([10.0])
+    assert reply_latencies([(0.0, True, frame)], []) == []
+    assert voiced(TONE) and not voiced(SILENCE) and not voiced(b"\x10\x00" * 160)
+
+
+def test_a_stream_outlives_the_http_request_deadlines(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(protocol, "HEAD_TIMEOUT", 0.2)
+    monkeypatch.setattr(protocol, "BODY_TIMEOUT", 0.2)
+    url = serve(session, "/echo", echo)
+
+    async def call() -> bytes:
+        async with await open_stream(url) as ws:
+            await ws.recv()
+            await asyncio.sleep(0.6)
+            await ws.send(TONE)
+            return await asyncio.wait_for(ws.recv(), 10)
+
+    assert asyncio.run(call()) == TONE
+
+
+def test_the_stream_magic_and_the_decorator_serve_through_the_kernel_session(sn: Any) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_line_magic("load_ext", "sinch_nb")
+        shell.run_cell_magic(
+            "sinch",
+            "stream /echo",
+            "await stream.answer()\nasync for frame in stream.audio():\n    await stream.send(frame)\n",
+        )
+        with pytest.raises(Exception, match="needs the WebSocket's path"):
+            shell.run_cell_magic("sinch", "stream", "await stream.answer()\n")
+        shell.run_cell_magic("sinch", "stream /hang", "await stream.busy()")  # no await of its own: async anyway
+    finally:
+        InteractiveShell.clear_instance()
+
+    @sn.stream("/dec")
+    async def louder(context: Any, stream: Any) -> None:
+        await stream.answer()
+        async for frame in stream.audio():
+            await stream.send(frame[::-1])
+
+    with pytest.raises(RouteError, match="needs an async def handler"):
+        sn.stream("/sync")(lambda context, stream: None)
+    assert {h.key for h in sn.handlers()} == {"stream /echo", "stream /hang", "stream /dec"}
+
+    with pytest.raises(ServerError, match=r"sn\.start"):
+        sn.ws_url("/echo")
+    server = sn.start()
+    assert sn.ws_url("echo") == f"ws://127.0.0.1:{server.port}/echo"
+
+    async def call(path: str, frame: bytes) -> Any:
+        async with await open_stream(sn.ws_url(path)) as ws:
+            await ws.recv()
+            await ws.send(frame)
+            return await asyncio.wait_for(ws.recv(), 10)
+
+    assert asyncio.run(call("/echo", TONE)) == TONE
+    assert asyncio.run(call("/dec", TONE)) == TONE[::-1]
+
+    async def refused() -> Any:
+        async with await open_stream(sn.ws_url("/hang")) as ws:
+            return json.loads(await ws.recv()), await closed(ws)
+
+    assert asyncio.run(refused()) == ({"command": "busy"}, (1000, "busy"))
+
+    frame = sn.callbacks(kind="stream")
+    assert len(frame) == 3 and set(frame["outcome"].astype(str)) == {"ok"}
+    first = sn.callback(int(frame.index[0]))
+    assert first["stream"]["frames_in"] == 1 and first["handler"].startswith("stream /echo v1 (cell")
+    audio = first.audio("in")
+    assert audio.data[44:] == TONE  # a WAV header, then the frame as sent
+    assert first.audio("out").data[44:] == TONE
+    assert "<audio" in first._repr_html_()
+    with pytest.raises(sn.CallbackNotFoundError, match="has no stream audio"):
+        sn.callback(int(frame.index[2])).audio("out")
+
+    server.public_url = "https://abc.ngrok.app"
+    assert sn.ws_url("/echo") == "wss://abc.ngrok.app/echo"
+
+
+def test_a_handler_that_blocks_stalls_only_its_own_stream(session: Session) -> None:
+    async def stuck(context: Any, stream: Any) -> None:
+        await stream.answer()
+        time.sleep(1.5)  # blocks its own loop, not the server's
+
+    stuck_url = serve(session, "/stuck", stuck)
+    echo_url = serve(session, "/echo", echo)
+
+    async def call() -> float:
+        async with await open_stream(stuck_url) as blocked:
+            await blocked.recv()
+            started = time.monotonic()
+            async with await open_stream(echo_url) as ws:
+                await ws.recv()
+                await ws.send(TONE)
+                assert await asyncio.wait_for(ws.recv(), 10) == TONE
+            return time.monotonic() - started
+
+    assert asyncio.run(call()) < 0.5
