@@ -203,7 +203,7 @@ class _Stream:
         except InvalidStatus as error:
             status = error.response.status_code
             return self._failed(f"the WebSocket upgrade was refused: HTTP {status} (S16: no route at this path?)")
-        except (OSError, TimeoutError, WebSocketException) as error:
+        except (OSError, TimeoutError, ValueError, WebSocketException) as error:
             return self._failed(f"the WebSocket could not open: {error}")
         async with ws:
             t.note(self.now(), "sinch", "connect", json.dumps(t.connect), len(json.dumps(t.connect)))
