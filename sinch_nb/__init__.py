@@ -26,6 +26,7 @@ from ._simulation import (
     dialpad,
     explore,
     simulation,
+    stream_call,
     text,
 )
 from ._templates import new, templates
@@ -128,6 +129,7 @@ __all__ = [
     "start",
     "status",
     "stop",
+    "stream_call",
     "svaml",
     "templates",
     "text",
