@@ -97,7 +97,7 @@ class StreamCall:
 
     def __repr__(self) -> str:
         t = self.transcript
-        close = f"{t.close_code} {t.close_reason}".strip()
+        close = f"{t.close_code or ''} {t.close_reason}".strip()
         return (
             f"<stream {t.call_id} to {t.url}: {t.outcome}, ended by {t.ended_by} ({close}) after {t.ended_at:.2f} s; "
             f"{t.frames_sent} frames sent, {t.frames_received} received, {len(t.clears)} clears>"

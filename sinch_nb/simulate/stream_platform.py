@@ -202,7 +202,11 @@ class _Stream:
             )
         except InvalidStatus as error:
             status = error.response.status_code
-            return self._failed(f"the WebSocket upgrade was refused: HTTP {status} (S16: no route at this path?)")
+            path = urlsplit(self.url).path or "/"
+            return self._failed(
+                f"the WebSocket upgrade was refused: HTTP {status}; is a stream handler defined for {path}? "
+                f"(%%sinch stream {path}, or @sn.stream({path!r}))"
+            )
         except (OSError, TimeoutError, ValueError, WebSocketException) as error:
             return self._failed(f"the WebSocket could not open: {error}")
         async with ws:
