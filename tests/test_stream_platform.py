@@ -505,3 +505,23 @@ def test_s16_an_endpoint_off_this_machine_reaches_the_runtime() -> None:
     assert runtime_url("ws://127.0.0.1:9999/x", runtime) == "ws://127.0.0.1:9999/x"
     with pytest.raises(ValueError, match="ws:// or wss://"):
         runtime_url("https://example.com/x", runtime)
+
+
+def test_s16_sn_dial_says_into_the_stream_its_handler_connects(sn: Any) -> None:
+    """Through the public face: an ICE handler answers connectStream; sn.dial(audio=...) speaks into it."""
+    seen: list[dict[str, Any]] = []
+
+    async def app(ws: ServerConnection) -> None:
+        seen.append(json.loads(await ws.recv()))
+        await answer_then_echo_answered(ws)
+
+    with app_server(app) as url:
+        answer = sn.svaml.ice().connect_stream(url, sample_rate=16000, call_headers={"caller": "simulated"})
+        sn.get_session().registry.register("ice", lambda context, event: answer, "test ice")
+        transcript = sn.dial("+15551234567", "+15559876543", audio=tone(0.3, rate=16000))
+    (connect,) = seen
+    assert connect["callId"] == transcript.call_id and connect["callHeaders"] == {"caller": "simulated"}
+    assert transcript.stream.outcome == "answered" and transcript.stream.transcript.sample_rate == 16000
+    assert 0.2 <= voiced_seconds(transcript.stream.transcript.app_track, 16000) <= 0.4
+    assert transcript["text"].iloc[-1].startswith("CALLERHANGUP, ANSWERED")
+    assert {"connect", "answer", "close"} <= set(transcript["action"])
