@@ -26,6 +26,7 @@ from ._simulation import (
     dialpad,
     explore,
     simulation,
+    stream_call,
     text,
 )
 from ._templates import new, templates
@@ -133,6 +134,7 @@ __all__ = [
     "status",
     "stop",
     "stream",
+    "stream_call",
     "svaml",
     "templates",
     "text",

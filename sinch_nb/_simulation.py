@@ -6,7 +6,8 @@ runtime's own Voice App key and secret when it has them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .session import get_session
@@ -20,9 +21,21 @@ if TYPE_CHECKING:
     from .simulate.frames import ConversationFrame, TranscriptFrame
     from .simulate.model import Callee, PlatformModel
     from .simulate.outbound import Callout
+    from .simulate.stream_call import StreamCall
     from .simulate.transport import Transport
 
-__all__ = ["callout", "callouts", "chatpad", "conversations", "dial", "dialpad", "explore", "simulation", "text"]
+__all__ = [
+    "callout",
+    "callouts",
+    "chatpad",
+    "conversations",
+    "dial",
+    "dialpad",
+    "explore",
+    "simulation",
+    "stream_call",
+    "text",
+]
 
 
 def dial(
@@ -34,6 +47,8 @@ def dial(
     callee: Callee = "answer",
     model: PlatformModel | None = None,
     api: str | None = None,
+    say: str | Sequence[str] | None = None,
+    audio: str | Path | bytes | None = None,
 ) -> TranscriptFrame:
     """Place a simulated call through the runtime (started if needed); returns the transcript.
 
@@ -42,13 +57,18 @@ def dial(
     ``callee`` is how the far end of a connect answers: ``"answer"``, ``"busy"``,
     ``"no-answer"`` or ``"failed"``. ``.timeline()`` on the result draws the call. ``api``:
     ``"v1"`` (ICE, PIE, ACE, DiCE) or ``"v2"`` (``call.*`` CloudEvents); by default v2 when
-    only v2 handlers (``%%sinch incoming``…) are defined.
+    only v2 handlers (``%%sinch incoming``…) are defined. ``say`` (text, spoken with espeak-ng) or
+    ``audio`` (a WAV path, or PCM bytes) is what the caller says when the app connects the call to a
+    media stream (v1 ``connectStream``, v2 ``dial`` to a STREAM): the platform opens it, the caller
+    speaks in real time, and the call ends with the stream; ``.audio()`` and ``.plot()`` on the result
+    show both directions.
     """
     from .simulate.caller import dial as simulate_dial
 
     session = get_session()
     server = session.running()
     options = {**session.simulator_options(), **_v2_options(session, api), "model": model or session.simulation}
+    options.update(say=say, audio=audio)
     transcript = simulate_dial(server.url, cli, to, press, custom=custom, callee=callee, **options)
     return transcript.to_frame()
 
@@ -67,6 +87,55 @@ def _v2_options(session: Any, api: str | None) -> dict[str, Any]:
         "service_id": session.settings.voice_service_id or "sinch-nb-simulator",
         "service_secret": secret.reveal() if secret is not None else None,
     }
+
+
+def stream_call(
+    path_or_url: str,
+    *,
+    say: str | Sequence[str] | None = None,
+    audio: str | Path | bytes | None = None,
+    press: str = "",
+    sample_rate: int = 16000,
+    call_headers: Mapping[str, str] | None = None,
+    pause: float | None = None,
+    duration: float | None = None,
+    model: PlatformModel | None = None,
+) -> StreamCall:
+    """A simulated call straight into a media stream, as Sinch runs one (``docs/simulation.md`` S7 onward).
+
+    ``path_or_url``: a path (``"/agent"``) on the runtime (started if needed) or a ``ws://`` / ``wss://`` URL.
+    The platform sends ``connect`` (``sampleRate`` = ``sample_rate``, ``callHeaders`` = ``call_headers``),
+    waits for ``answer``, then the caller speaks in real time: ``audio`` (a WAV path, or PCM s16le mono bytes),
+    ``say`` (text, or several turns, spoken by espeak-ng), ``press`` (keys as in-band DTMF tones), each followed
+    by ``pause`` seconds of silence for the app to answer. The caller hangs up once that is sent and the app's
+    audio has played (or after ``duration`` s). The result has ``.frame`` (every message), ``.audio()`` (both
+    directions as players) and ``.plot()`` (both tracks, the app's clears marked).
+    """
+    from .simulate.stream_call import stream_call as run_stream_call
+
+    session = get_session()
+    options = session.simulator_options()
+    url = path_or_url
+    if not path_or_url.startswith(("ws://", "wss://")):
+        if not path_or_url.startswith("/"):
+            raise ValueError(f"{path_or_url!r}: give a path on the runtime ('/agent') or a ws:// or wss:// URL")
+        server = session.running()
+        url = "ws" + server.url.removeprefix("http") + path_or_url
+    from .functions.origin import simulated
+
+    return run_stream_call(
+        url,
+        say=say,
+        audio=audio,
+        press=press,
+        sample_rate=sample_rate,
+        call_headers=call_headers,
+        application_key=options["application_key"],
+        pause=pause,
+        duration=duration,
+        model=model or session.simulation,
+        headers=simulated(options["marker"], options["source"]),
+    )
 
 
 def simulation(**changes: Any) -> PlatformModel:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -29,6 +30,8 @@ from .transport import Reply, Transport, failure, http_transport
 
 if TYPE_CHECKING:
     from .frames import TranscriptFrame
+    from .stream_call import StreamVoice
+    from .stream_platform import StreamTranscript
 
 __all__ = ["Call", "CallTranscript", "Reply", "Step", "Transport", "dial", "http_transport", "new_call", "run"]
 
@@ -63,6 +66,8 @@ class CallTranscript:
     outcome: str = ""
     #: Why the app's handler failed on a callback of this call, if it did.
     failures: list[str] = field(default_factory=list)
+    #: The media stream the call was connected to (S16), when the caller spoke into one.
+    stream: StreamTranscript | None = None
 
     def add(self, at: float, callback: str, party: str, action: str, text: str = "") -> None:
         self.steps.append(Step(round(at, 2), callback, party, action, text))
@@ -79,6 +84,8 @@ class CallTranscript:
         frame.attrs.update(
             call_id=self.call_id, final_action=self.final_action, outcome=self.outcome, failures=self.failures
         )
+        if self.stream is not None:
+            frame.attrs["stream"] = self.stream
         return frame
 
 
@@ -139,6 +146,8 @@ class Call:
         on_change: Callable[[Call], None] | None = None,
         call_id: str | None = None,
         person: str = "caller",
+        stream_voice: StreamVoice | None = None,
+        stream_runtime: str | None = None,
     ) -> None:
         if callee not in CALLEES:
             raise ValueError(f"callee={callee!r}: use one of {', '.join(CALLEES)}")
@@ -168,6 +177,10 @@ class Call:
         self.paths: dict[str, str] = {}
         #: Callbacks a callout turned off (``enableDice`` false…), with why (R17).
         self.muted: dict[str, str] = {}
+        #: What the caller says into a connectStream's stream (S16); None: the stream is not followed (R4).
+        self.stream_voice = stream_voice
+        #: The runtime (``http://127.0.0.1:PORT``) a stream endpoint off this machine reaches (S16).
+        self.stream_runtime = stream_runtime
 
     @property
     def answered(self) -> bool:
@@ -423,6 +436,9 @@ class Call:
         target = action.get("number") or (action.get("destination") or {}).get("endpoint") or ""
         self.transcript.outcome = f"{name} {action.get('conferenceId') or target}".strip()
         self.suppressed = name in SUPPRESSIBLE and action.get("suppressCallbacks") is True
+        if name == "connectStream" and self.stream_voice is not None:
+            self._stream(kind, action, self.stream_voice)
+            return
         if name not in CALLEE_LEGS and not (name == "connectStream" and self.model.stream_ace):
             self.state = "connected"  # R4: a conference, a park or a stream has no callee to answer
             self._changed()
@@ -445,6 +461,35 @@ class Call:
         amd = action.get("amd") or {}
         fields = {"amd": {"status": "human", "reason": "n/a", "duration": 0}} if amd.get("enabled") else {}
         self._play("ace", self._post("ace", **fields))  # R5: AMD only when the connect asked for it
+
+    def _stream(self, kind: str, action: dict[str, Any], voice: StreamVoice) -> None:
+        """S16: the platform opens the stream, the caller speaks into it, and the call ends with it (S17)."""
+        from .stream_call import follow, stream_steps
+        from .stream_platform import v1_ending
+
+        options = action.get("streamingOptions") or {}
+        max_duration = action.get("maxDuration")
+        stream = follow(
+            str((action.get("destination") or {}).get("endpoint") or ""),
+            voice,
+            runtime=self.stream_runtime,
+            call_id=self.transcript.call_id,
+            application_key=self.application_key,
+            sample_rate=int(options.get("sampleRate") or 8000),
+            call_headers=action.get("callHeaders") or [],
+            model=self.model,
+            max_duration=float(max_duration) if max_duration else None,
+            headers=simulated(self.marker, self.source),
+        )
+        self.transcript.stream = stream
+        self._say(kind, "sinch", "stream", f"opens {stream.url} ({stream.sample_rate} Hz)")
+        start = self.clock
+        for at, party, step, text in stream_steps(stream):
+            self.transcript.add(start + at, kind, party, step, text)
+        self.clock = start + stream.ended_at
+        reason, result = v1_ending(stream, self.model)
+        self.transcript.outcome += f" → stream {stream.outcome}, ended by {stream.ended_by}"
+        self._end(reason, result=result)
 
     def _end(self, reason: str, *, result: str | None = None) -> None:
         """The call is over: a DiCE with the reason, the result and the answered seconds (R13), unless suppressed."""
@@ -508,8 +553,18 @@ def dial(
     api: str = "v1",
     service_id: str | None = None,
     service_secret: str | None = None,
+    say: str | Sequence[str] | None = None,
+    audio: str | Path | bytes | None = None,
 ) -> CallTranscript:
-    """Place one simulated call to the runtime at ``base_url`` over HTTP; returns its transcript."""
+    """Place one simulated call to the runtime at ``base_url`` over HTTP; returns its transcript.
+
+    With ``say`` or ``audio`` the caller speaks into a stream the call is connected to (S16).
+    """
+    voice = None
+    if say is not None or audio is not None:
+        from .stream_call import StreamVoice
+
+        voice = StreamVoice(say if say is None or isinstance(say, str) else tuple(say), audio)
     with httpx.Client(base_url=base_url, timeout=timeout) as client:
         call = new_call(
             api,
@@ -525,6 +580,8 @@ def dial(
             model=model or PlatformModel(),
             service_id=service_id,
             service_secret=service_secret,
+            stream_voice=voice,
+            stream_runtime=base_url,
         )
         return run(call, press)
 

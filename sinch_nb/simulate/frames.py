@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from ..journal.frames import JournalFrame
 from .diagrams import Diagram, timeline_chart
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .stream_call import CallAudio, StreamCall
 
 __all__ = ["ConversationFrame", "TranscriptFrame"]
 
@@ -26,6 +32,27 @@ class TranscriptFrame(JournalFrame):
     def outcome(self) -> str:
         """How the call ended, as a person says it (``connectConf room-b``)."""
         return str(self.attrs.get("outcome", ""))
+
+    @property
+    def stream(self) -> StreamCall:
+        """The media stream the caller spoke into (``sn.dial(..., say=...)`` through a connectStream or STREAM dial)."""
+        from .stream_call import StreamCall
+
+        transcript = self.attrs.get("stream")
+        if transcript is None:
+            raise LookupError(
+                "this call had no media stream: dial with say= or audio= to an app that connects the call to one "
+                "(v1 connectStream, v2 dial to a STREAM destination)"
+            )
+        return StreamCall(transcript)
+
+    def audio(self) -> CallAudio:
+        """Both directions of the call's stream as players (``.stream.audio()``)."""
+        return self.stream.audio()
+
+    def plot(self) -> Figure:  # type: ignore[override]
+        """Both directions of the call's stream on one time axis, the app's clears marked (``.stream.plot()``)."""
+        return self.stream.plot()
 
     def timeline(self) -> Diagram:
         """The call as a sequence diagram: caller, Sinch, app and callee, each step at its second."""

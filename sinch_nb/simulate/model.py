@@ -64,6 +64,22 @@ class PlatformModel:
     #: calls out from its own callbacks would loop for ever).
     callout_limit: int = 20
     callout_window_s: float = 10.0
+    #: S8 *choice*: seconds the platform waits for ``answer``/``busy``/``reject`` after ``connect`` (undocumented).
+    stream_answer_timeout_s: float = 5.0
+    #: S9: the audio frame the platform sends, in ms (20 recommended, sinch-voice-v2.md §8.4).
+    stream_frame_ms: int = 20
+    #: S11: no audio and no heartbeat from the app for this long and the platform hangs up (§8.5: 1 minute).
+    stream_idle_timeout_s: float = 60.0
+    #: S12: at most this much of the app's audio waits to be played; older audio is dropped (§8.6: "5 MB",
+    #: *choice*: MiB).
+    stream_buffer_bytes: int = 5 * 1024 * 1024
+    #: S14 *choice*: a stream caller's keys are in-band DTMF tones of this many ms, each followed by this gap.
+    stream_dtmf_tone_ms: int = 50
+    stream_dtmf_gap_ms: int = 50
+    #: S15 *choice*: the silence a stream caller leaves after each thing it says, for the app to answer.
+    stream_caller_pause_s: float = 2.0
+    #: S15 *choice*: the espeak-ng voice of ``say=``.
+    stream_voice: str = "en-us"
 
     def speech_seconds(self, text: str) -> float:
         """How long saying ``text`` takes on the simulated clock."""

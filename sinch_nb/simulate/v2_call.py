@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..functions.origin import SANDBOX_HEADER, simulated
 from ..functions.signing import voice_v2_signing_headers
@@ -27,6 +27,9 @@ from . import HANGUP
 from .caller import CallTranscript
 from .model import CALLEES, Callee, PlatformModel
 from .transport import Transport, failure
+
+if TYPE_CHECKING:
+    from .stream_call import StreamVoice
 
 __all__ = ["CallV2"]
 
@@ -131,6 +134,10 @@ class CallV2:
     max_callbacks: int | None = None
     #: Who the simulated person is: the ``caller`` of an inbound call, or the ``callee`` the app dialled (V10).
     person: str = "caller"
+    #: What the caller says into a STREAM dial's stream (S16); None: the stream is not followed.
+    stream_voice: StreamVoice | None = None
+    #: The runtime (``http://127.0.0.1:PORT``) a stream endpoint off this machine reaches (S16).
+    stream_runtime: str | None = None
     # What the call is doing
     transcript: CallTranscript = field(init=False)
     state: str = field(default="idle", init=False)
@@ -450,9 +457,13 @@ class CallV2:
     def _dial(self, command: dict[str, Any]) -> None:
         """V4: a new leg rings; its outcome runs that ``events`` list, or sends the webhook it replaces."""
         to = command.get("to") or {}
-        target = (to.get("phone") or {}).get("number") or (to.get("sip") or {}).get("endpoint") or to.get("type", "")
+        target = (to.get("phone") or {}).get("number") or (to.get("sip") or {}).get("endpoint")
+        target = target or (to.get("stream") or {}).get("endpoint") or to.get("type", "")
         self._note(self._event, "app", "dial", f"dials {target}")
         self.transcript.final_action = "dial"
+        if to.get("type") == "STREAM" and self.stream_voice is not None:
+            self._stream(command, to, str(target), self.stream_voice)
+            return
         key, webhook = DIAL_EVENTS[self.callee]
         if self.callee == "no-answer":
             self.clock += int(command.get("dialTimeoutDurationSeconds") or self.model.dial_timeout_s)
@@ -462,6 +473,10 @@ class CallV2:
         if self.callee == "answer" and self.person == "callee" and self.answered_at is None:
             self.answered_at = self.clock  # the app's own outbound call: answered when its callee answers
         self.transcript.outcome = f"dial {target} → {webhook.removeprefix('call.')}"
+        self._dialled(command, to, key, webhook)
+
+    def _dialled(self, command: dict[str, Any], to: dict[str, Any], key: str, webhook: str) -> None:
+        """V4: the dial's outcome runs its ``events[key]`` flow, or sends ``webhook`` and runs the answer."""
         events = command.get("events")
         if events is not None:
             flow = events.get(key)
@@ -479,6 +494,38 @@ class CallV2:
         commands = self._post(webhook, **leg)
         if commands:
             self._stack.append(_Frame(commands))
+
+    def _stream(self, command: dict[str, Any], to: dict[str, Any], target: str, voice: StreamVoice) -> None:
+        """S16: the platform opens the STREAM leg (its own call id), the caller speaks into it; answered, the call
+        ends with the stream (S17); busy, rejected, unanswered or failed, the dial reports it as V4 does."""
+        from .stream_call import follow, stream_steps
+        from .stream_platform import V2_UNANSWERED, v2_reason
+
+        stream = to.get("stream") or {}
+        options = stream.get("streamOptions") or {}
+        stream_run = follow(
+            target,
+            voice,
+            runtime=self.stream_runtime,
+            call_id=uuid.uuid4().hex.upper()[:26],
+            application_key=self.service_id,
+            sample_rate=int(options.get("sampleRate") or 8000),
+            call_headers=stream.get("callHeaders") or [],
+            model=self.model,
+            headers=simulated(self.marker, self.source),
+        )
+        self.transcript.stream = stream_run
+        self._note(self._event, "sinch", "stream", f"opens {stream_run.url} ({stream_run.sample_rate} Hz)")
+        start = self.clock
+        for at, party, step, text in stream_steps(stream_run):
+            self.transcript.add(start + at, self._event, party, step, text)
+        self.clock = start + stream_run.ended_at
+        self.transcript.outcome = f"dial {target} → stream {stream_run.outcome}, ended by {stream_run.ended_by}"
+        if stream_run.outcome == "answered":
+            self._end(v2_reason(stream_run))
+            return
+        key, webhook = V2_UNANSWERED.get(stream_run.outcome, V2_UNANSWERED["failed"])
+        self._dialled(command, to, key, webhook)
 
     def _end(self, reason: str, *, posted: bool = True) -> CallV2:
         """V8: the call is over: ``call.hangup`` with its reason and the answered seconds."""
