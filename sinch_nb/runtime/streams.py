@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..functions import routing
+from ..functions import origin, routing
 from ..functions.errors import StreamClosedError, StreamError
 from ..journal.record import Record
 from .invoke import handler_traceback
@@ -81,8 +81,15 @@ class StreamSession:
         self.started = time.perf_counter()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         self.path = routing.normalise(str(scope.get("path", "/")))
-        self.record = Record(
-            time=time.time(), method="GET", path=self.path, kind=routing.STREAM_KIND, request_headers=headers
+        simulated, source = origin.simulated_source(headers.get(origin.SIMULATED_HEADER), app.marker)
+        self.record = Record(  # marked simulated only when it carries this runtime's marker, as callbacks are
+            time=time.time(),
+            method="GET",
+            path=self.path,
+            kind=routing.STREAM_KIND,
+            request_headers=headers,
+            simulated=int(simulated),
+            source=source,
         )
         self.loop = asyncio.get_running_loop()
         self.outbox: asyncio.Queue[Outgoing] = asyncio.Queue()

@@ -312,7 +312,8 @@ class _Stream:
                 if self.max_duration is not None and tick * seconds >= self.max_duration:
                     await self._close(ws, "sinch", f"maxDuration {self.max_duration:g} s reached")
                     return
-                done = tick >= frames if frames is not None else tick * size >= len(self.caller) and not self.pending
+                said = tick * size >= len(self.caller)
+                done = tick >= frames if frames is not None else said and _quiet(self.pending)
                 if done:
                     await self._close(ws, "caller", "the caller hung up")
                     return
@@ -383,7 +384,7 @@ def run_stream(
     """Run one stream to ``url`` with ``caller`` (PCM s16le mono at ``sample_rate``) as the caller's voice.
 
     Blocks for the call's real time; runs on its own event loop in a thread (a notebook's loop is busy).
-    The caller hangs up once its audio is sent and the app's has played, or after ``duration`` s;
+    The caller hangs up once its audio is sent and the app's voiced audio has played, or after ``duration`` s;
     ``max_duration`` is the connect's ``maxDuration``. ``headers`` go on the upgrade request (the
     simulator's marker; Sinch sends none, §8.1).
     """
@@ -440,3 +441,15 @@ def v1_ending(transcript: StreamTranscript, model: PlatformModel) -> tuple[str, 
 def v2_reason(transcript: StreamTranscript) -> str:
     """S17: the ``callReason`` of a v2 call whose answered STREAM leg ended as ``transcript`` did."""
     return "CALLER_HANGUP" if transcript.ended_by == "caller" else "CALLEE_HANGUP"
+
+
+#: The loudest sample (of 32767) that still counts as silence in the app's queued audio.
+QUIET = 200
+
+
+def _quiet(pending: bytearray) -> bool:
+    """Whether the app has nothing left to say: its queued audio is empty or silence (an echo of silence never ends)."""
+    if not pending:
+        return True
+    samples = memoryview(bytes(pending[: len(pending) // 2 * 2])).cast("h")
+    return max(samples, default=0) <= QUIET and -min(samples, default=0) <= QUIET
