@@ -307,14 +307,21 @@ class StreamSession:
                 continue
             if kind == "bytes":
                 pcm: bytes = message[1]
-                await self.send_asgi({"type": "websocket.send", "bytes": pcm})
+                try:
+                    await self.send_asgi({"type": "websocket.send", "bytes": pcm})
+                except OSError:  # the platform hung up before the reader saw its close: dropped, as after it
+                    self.counts["dropped_out"] += 1
+                    continue
                 self.counts["frames_out"] += 1
                 self.counts["bytes_out"] += len(pcm)
                 if self.recording is not None:
                     self.recording.sent(time.perf_counter(), pcm)
             elif kind == "text":
                 name = message[1]
-                await self.send_asgi({"type": "websocket.send", "text": command(name)})
+                try:
+                    await self.send_asgi({"type": "websocket.send", "text": command(name)})
+                except OSError:  # the platform hung up meanwhile (uvicorn's ClientDisconnected): nothing to tell
+                    continue
                 self.sent[name] += 1
                 if name in ("answer", "busy", "reject") and not self.responded:
                     self.responded = name
