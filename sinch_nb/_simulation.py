@@ -106,10 +106,10 @@ def stream_call(
     ``path_or_url``: a path (``"/agent"``) on the runtime (started if needed) or a ``ws://`` / ``wss://`` URL.
     The platform sends ``connect`` (``sampleRate`` = ``sample_rate``, ``callHeaders`` = ``call_headers``),
     waits for ``answer``, then the caller speaks in real time: ``audio`` (a WAV path, or PCM s16le mono bytes),
-    ``say`` (text, or several turns, spoken by espeak-ng), ``press`` (keys as in-band DTMF tones), each followed
-    by ``pause`` seconds of silence for the app to answer. The caller hangs up once that is sent and the app's
-    audio has played (or after ``duration`` s). The result has ``.frame`` (every message), ``.audio()`` (both
-    directions as players) and ``.plot()`` (both tracks, the app's clears marked).
+    ``say`` (text, or several turns, spoken by espeak-ng), each followed by ``pause`` seconds of silence for the
+    app to answer, then ``press`` (keys as TEXT ``dtmf`` messages, S14). The caller hangs up once that is sent
+    and the app's audio has played (or after ``duration`` s). The result has ``.frame`` (every message),
+    ``.audio()`` (both directions as players) and ``.plot()`` (both tracks, the app's clears marked).
     """
     from .simulate.stream_call import stream_call as run_stream_call
 

@@ -90,3 +90,28 @@ def test_sn_dial_follows_the_ices_connect_stream_into_the_stream_handler(sn: Any
     assert row["call_id"] == call.call_id  # the connect message carried the call's id (S16)
     kinds = [row["kind"] for row in get_session().journal.rows("", ())]
     assert kinds[0] == "ice" and kinds[-1] == "dice" and "stream" in kinds
+
+
+def test_keys_the_caller_presses_reach_the_handlers_stream_dtmf_after_its_words(sn: Any) -> None:
+    heard: list[str] = []
+
+    @sn.stream("/keys")
+    async def keys(context: Any, stream: Any) -> None:
+        await stream.answer()
+        while (digit := await stream.dtmf(timeout=10)) is not None:
+            heard.append(digit)
+            if digit == "#":
+                break
+        await stream.hangup()
+
+    sn.start()
+
+    call = sn.stream_call("/keys", say="My order number is", press="12#", sample_rate=8000)
+
+    assert heard == ["1", "2", "#"]
+    sent = [m for m in call.transcript.messages if m.kind == "dtmf"]
+    assert [m.text for m in sent] == ["1", "2", "#"]
+    assert sent[0].at > 0.5 and sent[1].at - sent[0].at == pytest.approx(0.1, abs=0.05)  # after the words, 100 ms apart
+    assert call.transcript.ended_by == "app"  # the handler hung up after '#'
+    (row,) = stream_rows()
+    assert json.loads(row["stream"])["digits"] == "12#"

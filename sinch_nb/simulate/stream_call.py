@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .model import PlatformModel
 from .stream_platform import StreamTranscript, run_stream, runtime_url
-from .voice_audio import caller_voice, check_rate, wav_bytes
+from .voice_audio import caller_voice, check_keys, check_rate, silence, wav_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,17 +35,23 @@ class StreamVoice:
     pause: float | None = None
 
     def pcm(self, sample_rate: int, model: PlatformModel) -> bytes:
-        """The caller's audio at ``sample_rate`` (espeak-ng for ``say``, in-band tones for ``press``)."""
-        return caller_voice(
-            sample_rate,
-            say=self.say,
-            audio=self.audio,
-            press=self.press,
-            pause=model.stream_caller_pause_s if self.pause is None else self.pause,
-            voice=model.stream_voice,
-            tone_ms=model.stream_dtmf_tone_ms,
-            gap_ms=model.stream_dtmf_gap_ms,
-        )
+        """The caller's audio at ``sample_rate`` (espeak-ng for ``say``), then silence while its keys go (S14)."""
+        pause = model.stream_caller_pause_s if self.pause is None else self.pause
+        spoken = caller_voice(sample_rate, say=self.say, audio=self.audio, pause=pause, voice=model.stream_voice)
+        if not self.press:
+            return spoken
+        keying = len(check_keys(self.press)) * (model.stream_dtmf_tone_ms + model.stream_dtmf_gap_ms) / 1000
+        return spoken + silence(keying + pause, sample_rate)
+
+    def keys(self, sample_rate: int, model: PlatformModel) -> list[tuple[float, str]]:
+        """S14: each of ``press`` as (seconds into the caller's audio, key): after its words, one per tone + gap."""
+        if not self.press:
+            return []
+        pause = model.stream_caller_pause_s if self.pause is None else self.pause
+        words = caller_voice(sample_rate, say=self.say, audio=self.audio, pause=pause, voice=model.stream_voice)
+        step = (model.stream_dtmf_tone_ms + model.stream_dtmf_gap_ms) / 1000
+        start = len(words) / (2 * sample_rate)
+        return [(start + n * step, key) for n, key in enumerate(check_keys(self.press))]
 
 
 class CallAudio(NamedTuple):
@@ -162,6 +168,7 @@ def stream_call(
     transcript = run_stream(
         url,
         voice.pcm(sample_rate, model),
+        keys=voice.keys(sample_rate, model),
         call_headers=call_headers,
         model=model,
         duration=duration,
@@ -190,6 +197,7 @@ def follow(
     return run_stream(
         url,
         voice.pcm(sample_rate, model),
+        keys=voice.keys(sample_rate, model),
         call_id=call_id,
         application_key=application_key,
         sample_rate=sample_rate,

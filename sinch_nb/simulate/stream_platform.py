@@ -171,8 +171,10 @@ class _Stream:
         duration: float | None,
         max_duration: float | None,
         headers: Mapping[str, str] | None,
+        keys: Sequence[tuple[float, str]] = (),
     ) -> None:
         self.url, self.model, self.headers = url, model, dict(headers or {})
+        self.keys = sorted(keys)  # (seconds into the caller's audio, key), sent as TEXT dtmf when reached (S14)
         self.transcript = StreamTranscript(url=url, connect=connect)
         self.caller, self.duration, self.max_duration = caller, duration, max_duration
         self.frame = frame_bytes(connect["sampleRate"], model.stream_frame_ms)
@@ -300,6 +302,13 @@ class _Stream:
                 t.frames_sent, t.bytes_sent = t.frames_sent + 1, t.bytes_sent + size
                 t.note(self.now(), "sinch", "audio", "", size)
                 t.caller_track += chunk
+                while self.keys and self.keys[0][0] <= tick * seconds:
+                    key = self.keys.pop(0)[1]
+                    try:
+                        await ws.send(json.dumps({"command": "dtmf", "digit": key}))
+                    except ConnectionClosed:
+                        return
+                    t.note(self.now(), "sinch", "dtmf", key)
                 played = bytes(self.pending[:size])
                 del self.pending[:size]
                 t.app_track += played + bytes(size - len(played))
@@ -313,7 +322,7 @@ class _Stream:
                     await self._close(ws, "sinch", f"maxDuration {self.max_duration:g} s reached")
                     return
                 said = tick * size >= len(self.caller)
-                done = tick >= frames if frames is not None else said and _quiet(self.pending)
+                done = tick >= frames if frames is not None else said and not self.keys and _quiet(self.pending)
                 if done:
                     await self._close(ws, "caller", "the caller hung up")
                     return
@@ -380,8 +389,11 @@ def run_stream(
     duration: float | None = None,
     max_duration: float | None = None,
     headers: Mapping[str, str] | None = None,
+    keys: Sequence[tuple[float, str]] = (),
 ) -> StreamTranscript:
     """Run one stream to ``url`` with ``caller`` (PCM s16le mono at ``sample_rate``) as the caller's voice.
+
+    ``keys`` are (seconds into the caller's audio, key): each goes as a TEXT ``dtmf`` message then (S14).
 
     Blocks for the call's real time; runs on its own event loop in a thread (a notebook's loop is busy).
     The caller hangs up once its audio is sent and the app's voiced audio has played, or after ``duration`` s;
@@ -399,6 +411,7 @@ def run_stream(
         duration=duration,
         max_duration=max_duration,
         headers=headers,
+        keys=keys,
     )
     result: list[StreamTranscript] = []
     failure: list[BaseException] = []

@@ -160,11 +160,17 @@ def speak(text: str, sample_rate: int, voice: str = "en-us") -> bytes:
     return read_wav(spoken.stdout, sample_rate)
 
 
-def dtmf(keys: str, sample_rate: int, tone_ms: int = 50, gap_ms: int = 50) -> bytes:
-    """In-band DTMF: each key's two tones for ``tone_ms``, then ``gap_ms`` of silence (ITU-T Q.24 minimums)."""
+def check_keys(keys: str) -> str:
+    """``keys`` upper-cased; ValueError naming any that is no DTMF key."""
     unknown = [key for key in keys.upper() if key not in _DTMF]
     if unknown:
         raise ValueError(f"press={keys!r}: {''.join(unknown)!r} is no DTMF key (0-9, *, #, A-D)")
+    return keys.upper()
+
+
+def dtmf(keys: str, sample_rate: int, tone_ms: int = 50, gap_ms: int = 50) -> bytes:
+    """In-band DTMF: each key's two tones for ``tone_ms``, then ``gap_ms`` of silence (ITU-T Q.24 minimums)."""
+    check_keys(keys)
     t = np.arange(round(tone_ms * sample_rate / 1000)) / sample_rate
     tones = b""
     for key in keys.upper():
@@ -196,6 +202,6 @@ def caller_voice(
         pcm += silence(pause, sample_rate)
     for words in [say] if isinstance(say, str) else list(say or []):
         pcm += speak(words, sample_rate, voice) + silence(pause, sample_rate)
-    if press:
+    if press:  # in-band tones: audio only (a stream's keys go as messages: stream_call.StreamVoice.keys)
         pcm += dtmf(press, sample_rate, tone_ms, gap_ms) + silence(pause, sample_rate)
     return pcm
