@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..functions.commands import SAMPLE_RATES  # the AsyncAPI ConnectRequest sampleRate enum, one list
 from ..functions.errors import StreamError
 
 __all__ = [
@@ -24,8 +25,6 @@ __all__ = [
     "parse_control",
 ]
 
-#: The rates the AsyncAPI schema allows (``stream-connect-request.schema.sinch-docs.json``).
-SAMPLE_RATES = (8000, 16000, 24000, 44100, 48000, 96000)
 #: The app's replies to ``connect``; ``busy`` and ``reject`` end the stream (§8.3).
 CONNECT_RESPONSES = ("answer", "busy", "reject")
 #: The app's control messages after ``answer`` (§8.5).

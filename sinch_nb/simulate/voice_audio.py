@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..functions.commands import SAMPLE_RATES  # the AsyncAPI ConnectRequest sampleRate enum, one list
 from ..functions.errors import SinchNbError
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ __all__ = [
     "wav_bytes",
 ]
 
-#: The rates a stream may negotiate (the AsyncAPI ConnectRequest ``sampleRate`` enum).
-SAMPLE_RATES = (8000, 16000, 24000, 44100, 48000, 96000)
 #: DTMF: (row, column) frequencies in Hz of each key (ITU-T Q.23).
 _DTMF = {
     key: (row, col)
