@@ -63,7 +63,11 @@ def doctor() -> Doctor:
 
     session = get_session()
     server = session.server
-    return run_doctor(session.credential_store(), running_port=server.port if server and server.running else None)
+    return run_doctor(
+        session.credential_store(),
+        running_port=server.port if server and server.running else None,
+        streams=session.stream_check(),
+    )
 
 
 def configure(**settings: Any) -> Settings:
@@ -77,10 +81,12 @@ def status() -> dict[str, Any]:
     server = session.server
     running = bool(server and server.running)
     error = session.last_error()
+    streams = session.stream_check()
     return {
         "running": running,
         "url": server.url if server and running else None,
         "public_url": server.public_url if server and running else None,
+        "streams": (streams.detail + (f"; fix: {streams.fix}" if streams.fix else "")) if streams else None,
         "signatures": signature_checks(session.settings),
         "handlers": [h.label for h in session.registry.handlers()],
         "journal": str(session.journal.path),
@@ -95,14 +101,12 @@ def ws_url(path: str) -> str:
     else ``ws://127.0.0.1:<port>/path``; ``ServerError`` when the runtime is not running."""
     from .functions import routing
     from .functions.errors import ServerError
+    from .tunnel.doctor import websocket_url
 
     server = get_session().server
     if server is None or not server.running:
         raise ServerError("the runtime is not running, so a stream has no URL yet: sn.start() (or %sinch start) first")
-    path = routing.normalise(path)
-    base = server.public_url or server.url
-    scheme, rest = base.split("://", 1)
-    return f"{'wss' if scheme == 'https' else 'ws'}://{rest.rstrip('/')}{path}"
+    return websocket_url(server.public_url or server.url, routing.normalise(path))
 
 
 def signature_checks(settings: Settings) -> dict[str, str]:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .platform.credentials import CredentialStore
     from .platform.linking import Linker
     from .runtime.server import Server
+    from .tunnel.doctor import Check
 
 __all__ = ["SIMULATOR_KEY", "KernelSession", "get_session", "reset_session"]
 
@@ -195,9 +196,28 @@ class KernelSession(Session):
         if opened is None:
             return server, []
         messages = [f"Public URL {opened.public_url}  ({opened.provider})"]
+        streams = self.stream_check()
+        if streams is not None:
+            messages.append(f"media streams: {streams.detail}" + (f"; fix: {streams.fix}" if streams.fix else ""))
         if link:
             messages += self._link(opened.public_url, store, force)
         return server, messages
+
+    def stream_check(self) -> Check | None:
+        """Whether the public URL carries the stream handlers' WebSockets (None without stream handlers)."""
+        from .functions.routing import STREAM_KIND
+        from .tunnel.doctor import stream_check
+
+        paths = [h.key.split(" ", 1)[1] for h in self.registry.handlers() if h.kind == STREAM_KIND]
+        server = self.server
+        running = server is not None and server.running
+        tunnel = self.tunnels.get(server.port) if server is not None and running else None
+        return stream_check(
+            paths,
+            running_url=server.url if server is not None and running else None,
+            public_url=server.public_url if server is not None and running else None,
+            provider=tunnel.provider if tunnel is not None else None,
+        )
 
     def _link(self, public_url: str, store: CredentialStore, force: bool) -> list[str]:
         import httpx

@@ -387,3 +387,71 @@ def test_the_ngrok_sdk_offline_names_the_fix(tmp_path: Path, monkeypatch: pytest
     store = CredentialStore(tmp_path, environ={"NGROK_AUTHTOKEN": "t"})
     with pytest.raises(TunnelError, match=r"the ngrok SDK failed too: the ngrok SDK could not reach ngrok .*network"):
         Tunnels().open("ngrok", 9, lookup=store.lookup, state_dir=tmp_path)
+
+
+def echo_stream(sn: Any) -> None:
+    @sn.stream("/echo")
+    async def echo(context: Any, stream: Any) -> None:
+        await stream.answer()
+
+
+@pytest.mark.parametrize("tool", ["ngrok", "cloudflared"])
+def test_doctor_says_the_tunnel_carries_the_media_streams(
+    tool: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sn: Any
+) -> None:
+    monkeypatch.setenv("PATH", f"{FAKES}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NGROK_AUTHTOKEN", "test-token")
+    echo_stream(sn)
+    idle = repr(sn.doctor())  # not running yet: the fix names the tunnels
+    assert re.search(r"^INFO +media streams +stream handlers at /echo; the runtime is not running", idle, re.M), idle
+    sn.start(tunnel=tool, link=False)
+    try:
+        wanted = f"{sn.ws_url('/echo')} carried by {tool}"
+        assert f"media streams: {wanted}" in capsys.readouterr().out  # what start prints under the public URL
+        report = repr(sn.doctor())
+        assert re.search(rf"^OK +media streams +{re.escape(wanted)}$", report, re.M), report
+        assert sn.status()["streams"] == wanted
+    finally:
+        sn.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "found", "fix"),
+    [
+        ("https://smee.io/abc123", "FAIL", "wss://smee.io/abc123/echo cannot work: smee.io is a webhook relay", True),
+        ("https://x.hkdk.events/in", "FAIL", "Hookdeck is a webhook relay; it forwards HTTP POSTs", True),
+        ("https://webhook.site/u-1", "FAIL", "webhook.site is a webhook relay", True),
+        ("https://my.host", "WARN", "wss://my.host/echo through a URL of your own (--url)", True),
+        ("https://ab12.ngrok-free.app", "OK", "wss://ab12.ngrok-free.app/echo carried by ngrok", False),
+        ("https://a-b.trycloudflare.com", "OK", "wss://a-b.trycloudflare.com/echo carried by cloudflared", False),
+    ],
+)
+def test_doctor_names_a_url_that_cannot_carry_media_streams(
+    url: str, status: str, found: str, fix: bool, sn: Any
+) -> None:
+    echo_stream(sn)
+    sn.start(url=url, link=False)
+    try:
+        report = sn.doctor()
+        text = repr(report)
+        line = next((ln for ln in text.splitlines() if "media streams" in ln), "")
+        assert line.startswith(status) and found in line, text
+        assert bool(re.search(r"fix: .*%sinch start --tunnel ngrok \(or --tunnel cloudflared", text)) is fix
+        assert report.ok is (status != "FAIL")
+        assert "cannot carry media streams" in text  # the relays note
+    finally:
+        sn.stop()
+
+
+def test_doctor_on_media_streams_without_a_public_url_or_without_streams(sn: Any) -> None:
+    sn.start()
+    try:
+        assert not re.search(r"^\w+ +media streams", repr(sn.doctor()), re.M)  # no stream handler: nothing to say
+        assert sn.status()["streams"] is None
+        echo_stream(sn)
+        text = repr(sn.doctor())
+        assert re.search(r"^WARN +media streams +ws://127\.0\.0\.1:\d+/echo reaches only this machine", text, re.M)
+        assert "fix: %sinch start --tunnel ngrok" in text
+    finally:
+        sn.stop()

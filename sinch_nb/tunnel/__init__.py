@@ -53,6 +53,11 @@ class Tunnels:
         self._open[port] = tunnel
         return tunnel
 
+    def get(self, port: int) -> Tunnel | None:
+        """The open tunnel to ``port``, if there is one."""
+        tunnel = self._open.get(port)
+        return tunnel if tunnel is not None and not tunnel.closed else None
+
     def close_all(self) -> None:
         """Close every tunnel this session opened."""
         for port, tunnel in list(self._open.items()):

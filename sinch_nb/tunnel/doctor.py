@@ -6,16 +6,39 @@ import html
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["Check", "Doctor", "detect_environment", "run_doctor"]
+__all__ = ["Check", "Doctor", "detect_environment", "run_doctor", "stream_check", "websocket_url"]
 
 RELAYS = (
     "Relay services (Hookdeck, smee.io, webhook.site) answer Sinch themselves and pass the request on later, "
     "so they cannot serve ICE, ACE or PIE, which need the SVAML answer in the same HTTP response. They are fine "
-    "for DiCE and messaging notifications; for calls use ngrok, cloudflared or a URL of your own."
+    "for DiCE and messaging notifications; for calls use ngrok, cloudflared or a URL of your own. They forward "
+    "HTTP POSTs only, never a WebSocket upgrade, so they cannot carry media streams either."
 )
+
+#: Tunnels that proxy WebSocket upgrades: ngrok's HTTP tunnels and cloudflared's quick tunnels both do.
+STREAM_CARRIERS = ("ngrok", "cloudflared")
+#: Their hosts, for a ``--url`` that is one of them (an agent you run yourself).
+CARRIER_HOSTS = {
+    "ngrok-free.app": "ngrok",
+    "ngrok-free.dev": "ngrok",
+    "ngrok.app": "ngrok",
+    "ngrok.dev": "ngrok",
+    "ngrok.io": "ngrok",
+    "trycloudflare.com": "cloudflared",
+}
+#: Webhook relays: they forward HTTP POSTs, never a WebSocket.
+RELAY_HOSTS = {
+    "smee.io": "smee.io",
+    "webhook.site": "webhook.site",
+    "hookdeck.com": "Hookdeck",
+    "hkdk.events": "Hookdeck",
+}
+STREAM_FIX = "%sinch start --tunnel ngrok (or --tunnel cloudflared; sn.start(tunnel=...)): both carry WebSockets"
 
 
 @dataclass(frozen=True)
@@ -75,8 +98,55 @@ def detect_environment(environ: Any = None) -> tuple[str, str]:
     return "terminal / script", "no notebook frontend: tables print as text"
 
 
-def run_doctor(store: Any, running_port: int | None = None) -> Doctor:
-    """Check the runtime, the tunnel agents, the tokens and the credentials."""
+def websocket_url(base: str, path: str) -> str:
+    """``https://host`` and ``/echo`` → ``wss://host/echo`` (``http`` → ``ws``)."""
+    scheme, rest = base.split("://", 1)
+    return f"{'wss' if scheme == 'https' else 'ws'}://{rest.rstrip('/')}{path}"
+
+
+def _known(host: str, hosts: dict[str, str]) -> str | None:
+    return next((name for suffix, name in hosts.items() if host == suffix or host.endswith(f".{suffix}")), None)
+
+
+def stream_check(
+    paths: Sequence[str], *, running_url: str | None, public_url: str | None, provider: str | None
+) -> Check | None:
+    """Whether the public URL carries the stream handlers' WebSockets (None without stream handlers).
+
+    ``provider`` is the tunnel's (``ngrok``, ``cloudflared``, ``url`` for ``--url``).
+    """
+    if not paths:
+        return None
+    name = "media streams"
+    if running_url is None:
+        return Check(name, "info", f"stream handlers at {', '.join(paths)}; the runtime is not running", STREAM_FIX)
+    if public_url is None:
+        urls = ", ".join(websocket_url(running_url, path) for path in paths)
+        return Check(name, "warn", f"{urls} reaches only this machine (sn.stream_call), not Sinch", STREAM_FIX)
+    urls = ", ".join(websocket_url(public_url, path) for path in paths)
+    host = (urlsplit(public_url).hostname or "").lower()
+    carrier = provider if provider in STREAM_CARRIERS else _known(host, CARRIER_HOSTS)
+    if carrier is not None:
+        return Check(name, "ok", f"{urls} carried by {carrier}")
+    relay = _known(host, RELAY_HOSTS)
+    if relay is not None:
+        return Check(
+            name,
+            "fail",
+            f"{urls} cannot work: {relay} is a webhook relay; it forwards HTTP POSTs, never a WebSocket upgrade",
+            STREAM_FIX,
+        )
+    return Check(
+        name,
+        "warn",
+        f"{urls} through a URL of your own (--url): it carries media streams only if it passes WebSocket "
+        "upgrades; webhook relays (Hookdeck, smee.io, webhook.site) never do",
+        f"check that it passes WebSocket upgrades, or {STREAM_FIX}",
+    )
+
+
+def run_doctor(store: Any, running_port: int | None = None, streams: Check | None = None) -> Doctor:
+    """Check the runtime, the tunnel agents, the tokens and the credentials (and ``streams``, when given)."""
     from . import ngrok_sdk
     from .ngrok import find_agent, find_authtoken
 
@@ -85,6 +155,8 @@ def run_doctor(store: Any, running_port: int | None = None) -> Doctor:
         checks.append(Check("runtime", "info", "not running", "%sinch start"))
     else:
         checks.append(Check("runtime", "ok", f"serving on 127.0.0.1:{running_port}"))
+    if streams is not None:
+        checks.append(streams)
     agent = find_agent()
     sdk = ngrok_sdk.installed()
     checks.append(
