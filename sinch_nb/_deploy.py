@@ -41,6 +41,7 @@ def export(path: str | Path, name: str, *, variables: dict[str, str] | None = No
         fallback=session.settings.fallback,
         assets=session.settings.base_dir / "assets",
         handler_timeout=session.settings.handler_timeout,
+        signature_window=session.settings.signature_window,
         module_origins=[module.origin for module in session.registry.modules.values()],
     )
 

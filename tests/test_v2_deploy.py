@@ -261,3 +261,50 @@ def test_the_bridge_refuses_what_is_not_a_v2_event_and_defaults_without_a_handle
         str(bridge.handle(json.dumps({"kind": "call", "body": json.dumps(fixture("v2-call.hangup.oas")["body"])})))
     )
     assert (hangup["status"], hangup["body"]) == (204, "")
+
+
+def test_the_function_checks_v2_signatures_and_answers_a_repeated_ce_id_once(
+    sn: Any, tmp_path: Path, node_modules: Path
+) -> None:
+    """With VOICE_SERVICE_SECRET in its env the Function refuses unsigned, forged and stale events (401), as the
+    notebook does, and a second delivery of one ce-id gets the first answer without the handler running again."""
+    from sinch_nb.deployment.parity import run_locally
+    from sinch_nb.functions.signing import sign_voice_v2_callback, voice_v2_signing_headers
+
+    get_session().registry.run_module("cell [1]", "RUNS = []", "<sinch module cell [1]>")
+    cell("incoming", 'RUNS.append(1)\nreturn builder.answer().say(f"run {len(RUNS)}").hangup()', 2)
+    project = sn.export(tmp_path / "build", "signed").path
+    service, secret = "svc-function-test", "c2lnbmVkLWluLXRoZS1mdW5jdGlvbg=="  # a test-only key (base64)
+    body = json.dumps(fixture("v2-call.incoming.oas")["body"])
+
+    def event(ce_id: str, *, signed: bool = True, payload: str = body, stamp: str | None = None) -> dict[str, Any]:
+        headers = cloud_headers({}, ce_id)
+        if stamp is not None:  # signed, correctly, at that time
+            headers.update({"content-type": "application/json; charset=utf-8", "x-timestamp": stamp})
+            headers["authorization"] = sign_voice_v2_callback("POST", "/", headers, body, service, secret)
+        elif signed:
+            headers.update(voice_v2_signing_headers("/", body, service, secret))
+        request = {"method": "POST", "path": "/", "query": {}, "headers": headers, "body": payload}
+        return {"export": "voiceWebhook", "request": request}
+
+    calls = [
+        event("ce-1"),
+        event("ce-1"),  # the platform delivers it again
+        event("ce-2"),
+        event("ce-3", signed=False),
+        event("ce-4", payload=body.replace("call.incoming", "call.answered")),  # changed after signing
+        event("ce-5", stamp="2020-01-01T00:00:00.0000000Z"),  # signed long ago: a replay
+    ]
+    env = {"VOICE_SERVICE_ID": service, "VOICE_SERVICE_SECRET": secret}
+
+    answers = [answer["result"] for answer in run_locally(project, calls, node_modules, env)]
+
+    said = [json.dumps(a["body"]) if a["statusCode"] == 200 else a["statusCode"] for a in answers]
+    assert ["run 1" in said[0], "run 1" in said[1], "run 2" in said[2]] == [True, True, True], said
+    assert said[0] == said[1]  # the repeat got the first answer; the handler ran once for it (run 2 came next)
+    assert said[3:] == [401, 401, 401]
+    assert "unsigned callback refused" in answers[3]["body"]["error"]
+    assert "invalid signature refused" in answers[4]["body"]["error"]
+    assert "stale signed callback refused" in answers[5]["body"]["error"]
+    unchecked = run_locally(project, calls[3:4], node_modules, {})  # without the secret: unchecked, as the notebook
+    assert unchecked[0]["result"]["statusCode"] == 200

@@ -199,6 +199,7 @@ def export_project(
     assets: Path | None = None,
     handler_timeout: float = 4.0,
     module_origins: list[str] | None = None,
+    signature_window: float | None = 300.0,
 ) -> Project:
     """Write the project to ``path`` from the notebook's module cells and handlers (``runtime.sources``).
 
@@ -236,6 +237,7 @@ def export_project(
         "modules": modules,
         "handlers": handlers,
         "fallback": fallback,
+        "signature_window": signature_window,  # the v2 signature's freshness, and how long a ce-id is remembered
     }
     template = resources.files("sinch_nb.deployment").joinpath("templates/function.js").read_text()
     entry = template.replace("__MANIFEST__", json.dumps(manifest)).replace("__EXPORTS__", _exports_js(names))

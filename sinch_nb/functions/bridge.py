@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
-from . import call_answers, payloads, routing, svaml
+from . import call_answers, payloads, routing, signing, svaml
 from .answers import DEFAULT_FALLBACK, http_answer, svaml_answer
 from .calls import parse_call
 from .cells import build_handlers
@@ -43,11 +44,17 @@ class Bridge:
     """Handlers by route key, compiled from the notebook's sources; ``host`` reaches Node."""
 
     def __init__(
-        self, handlers: dict[str, Any], fallback: dict[str, Any] | None = None, host: Host | None = None
+        self,
+        handlers: dict[str, Any],
+        fallback: dict[str, Any] | None = None,
+        host: Host | None = None,
+        window: float | None = 300.0,
     ) -> None:
         self.handlers = handlers
         self.fallback = fallback or DEFAULT_FALLBACK
         self.host = host
+        #: Seconds a signed v2 event may be off the clock (None: not checked), as the notebook's signature_window.
+        self.window = window
 
     @classmethod
     def from_json(cls, sources_json: str, host: Host | None = None) -> Bridge:
@@ -55,7 +62,7 @@ class Bridge:
         sources = json.loads(sources_json)
         namespace: dict[str, Any] = {"svaml": svaml, "__name__": "sinch_nb_handlers"}
         handlers = build_handlers(sources["modules"], sources["handlers"], namespace)
-        return cls(handlers, sources.get("fallback"), host)
+        return cls(handlers, sources.get("fallback"), host, sources.get("signature_window", 300.0))
 
     def handle(self, request_json: str) -> str | Awaitable[str]:
         """One request in (JSON), one answer out (JSON); an awaitable of it when the handler is ``async def``.
@@ -140,6 +147,43 @@ class Bridge:
             call = parse_call(payloads.read_json(body))
         except (ValueError, SinchNbError) as error:
             return 400, "application/json", json.dumps({"error": str(error)}), None
+        headers = {str(k).lower(): str(v) for k, v in dict(request.get("headers") or {}).items()}
+        refused = self._refused(request, headers, body, context)
+        if refused is not None:
+            return refused
+        repeat_key = f"sinch_nb:ce:{headers['ce-id']}" if headers.get("ce-id") else None
+        first = context.cache.get(repeat_key) if repeat_key is not None else None
+        if isinstance(first, list) and len(first) == 3:  # a second delivery of one ce-id: the first answer again
+            return int(first[0]), first[1], str(first[2]), None
+        answer = yield from self._call_slot(request, headers, body, call, context)
+        if repeat_key is not None and answer[3] is None:  # answered (not failed): repeats get it, for the window
+            context.cache.set(repeat_key, [answer[0], answer[1], answer[2]], self.window or 300.0)
+        return answer
+
+    def _refused(
+        self, request: dict[str, Any], headers: dict[str, str], body: str, context: NodeContext
+    ) -> Answer | None:
+        """401 for a v2 event unsigned, wrongly signed or stale while the Function has ``VOICE_SERVICE_SECRET``."""
+        secret = context.env.get("VOICE_SERVICE_SECRET")
+        if not secret:
+            return None  # as the notebook without the secret: unchecked
+        service = context.env.get("VOICE_SERVICE_ID") or ""
+        method, path = str(request.get("method") or "POST"), str(request.get("path") or "/")
+        stamp = signing.voice_timestamp(headers.get("x-timestamp", ""))
+        if not headers.get("authorization", "").lower().startswith("service "):
+            why = "unsigned callback refused: VOICE_SERVICE_SECRET is set, so call.* webhooks must be signed"
+        elif not signing.verify_voice_v2_callback(method, path, headers, body, service, secret):
+            why = "invalid signature refused: it does not match the Function's VOICE_SERVICE_ID / VOICE_SERVICE_SECRET"
+        elif self.window is not None and (stamp is None or abs(time.time() - stamp) > self.window):
+            why = f"stale signed callback refused: its x-timestamp is outside ±{self.window:g} s (a replayed request?)"
+        else:
+            return None
+        return 401, "application/json", json.dumps({"error": why}), None
+
+    def _call_slot(
+        self, request: dict[str, Any], headers: dict[str, str], body: str, call: Any, context: NodeContext
+    ) -> Steps:
+        """The event's ``onCall`` slot: its handler's answer by ``call_answers``' rules, or the runtime's default."""
         key = request.get("key")
         if key is None:  # Node did not pick a slot: pick it here, as onCall would
             picked = call_answers.pick_handler(self.handlers, call.event)
@@ -150,7 +194,6 @@ class Bridge:
             if default is None:
                 return 204, None, "", None
             return 200, "application/json", json.dumps(default), f"no handler for {call.event}"
-        headers = {str(k).lower(): str(v) for k, v in dict(request.get("headers") or {}).items()}
         http = HttpRequest(
             method=str(request.get("method") or "POST"),
             path=str(request.get("path") or "/"),

@@ -42,6 +42,7 @@ __all__ = [
     "verify_voice_v2_callback",
     "voice_signing_headers",
     "voice_string_to_sign",
+    "voice_timestamp",
     "voice_v2_signing_headers",
     "voice_v2_string_to_sign",
 ]
@@ -272,3 +273,11 @@ def verify_conversation_webhook(headers: Mapping[str, str], body: bytes | str, s
         return False
     expected = _conversation_signature(_bytes(body), nonce, timestamp, secret)
     return hmac.compare_digest(signature.encode(), expected.encode())
+
+
+def voice_timestamp(value: str) -> float | None:
+    """A Voice ``x-timestamp`` (ISO 8601, ``Z``, up to 7 fractional digits) as epoch seconds; None if unreadable."""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None

@@ -19,8 +19,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
+from ..functions.signing import voice_timestamp
 from ..journal.record import Record
 from .refused import RefusedError
 
@@ -32,13 +32,6 @@ ANSWERED = ("ok", "default")
 MAX_REMEMBERED = 100_000
 
 
-def _voice_time(value: str) -> float | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
 def check_fresh(kind: str, headers: Mapping[str, str], window: float | None, now: float | None = None) -> None:
     """Refuse (401) a signed callback whose timestamp is missing, unreadable or outside ``±window`` seconds."""
     if window is None:
@@ -48,7 +41,7 @@ def check_fresh(kind: str, headers: Mapping[str, str], window: float | None, now
         stamp = float(raw) if raw.isascii() and raw.isdigit() else None
     else:
         name, raw = "x-timestamp", headers.get("x-timestamp", "")
-        stamp = _voice_time(raw)
+        stamp = voice_timestamp(raw)
     if stamp is None:
         raise RefusedError(401, f"signed callback refused: its {name} ({raw[:40]!r}) is missing or unreadable")
     age = (now if now is not None else time.time()) - stamp
