@@ -208,7 +208,12 @@ class Python {
   }
 }
 
-let python = new Python();
+let python = null;
+try {
+  python = new Python(); // loading ahead; if even that fails (no pyodide package), the first request says why
+} catch {
+  python = null;
+}
 
 // The Python worker, loading since import. A start that failed is not kept: the next request starts again.
 async function started(context) {
