@@ -29,12 +29,9 @@ def export(path: str | Path, name: str, *, variables: dict[str, str] | None = No
 
     session = get_session()
     modules, handlers = handler_sources(session.registry)
-    streams = [h.key for h in handlers if h.kind == routing.STREAM_KIND]
-    if streams:  # a Sinch Function serves HTTP only
-        print(f"left out {', '.join(streams)}: media stream handlers run in the notebook only")
     return export_project(
         modules,
-        [h.as_dict() for h in handlers if h.kind != routing.STREAM_KIND],
+        [h.as_dict() for h in handlers],  # stream handlers too: setup(runtime) serves them (onWebSocket)
         path,
         name,
         variables={**session.settings.variables, **(variables or {})},

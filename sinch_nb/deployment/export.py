@@ -3,7 +3,8 @@
 The project holds ``sinch.json`` (name, runtime ``node``, variables; never a secret),
 ``package.json`` (the Functions runtime package and ``pyodide``, pinned), ``function.js``
 (exports each handler under its Functions routing name; Voice API v2 handlers as
-``voiceWebhook``, built with ``onCall``), ``assets/`` (the handlers'
+``voiceWebhook``, built with ``onCall``; media stream handlers through ``setup(runtime)``'s
+``onWebSocket``, one path each), ``assets/`` (the handlers'
 sources in execution order, each marked with its cell, and the stdlib-only
 ``sinch_nb.functions`` package), ``.env`` with secret names only, ``.gitignore`` and a README.
 Export refuses what the Function cannot import: third-party packages, and the standard library
@@ -212,7 +213,8 @@ def export_project(
             _check_function(handler)
     origins = module_origins or [f"module cell {number + 1}" for number in range(len(modules))]
     _check_imports(list(zip(origins, modules, strict=True)), handlers)
-    names = _export_names(handlers)
+    streams = [h["key"] for h in handlers if h["kind"] == routing.STREAM_KIND]  # served by setup's onWebSocket
+    names = _export_names([h for h in handlers if h["kind"] != routing.STREAM_KIND])
     v2 = any(h["kind"] in routing.CALL_KINDS for h in handlers)
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
@@ -232,6 +234,7 @@ def export_project(
         "fallback_v2": call_answers.FALLBACK_V2,
         "live_events": list(call_answers.LIVE_EVENTS),
         "handler_timeout": handler_timeout,
+        "streams": streams,  # the stream handlers' keys, "stream /path": setup(runtime) registers each path
     }
     sources = {
         "modules": modules,
@@ -272,7 +275,7 @@ def export_project(
         target.write_text(text)
         paths.append(target)
     _check_limits(root)
-    return Project(root, name, names, paths)
+    return Project(root, name, {**names, **({"setup": streams} if streams else {})}, paths)
 
 
 def _notebook_assets(folder: Path | None) -> dict[str, str]:

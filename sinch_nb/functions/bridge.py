@@ -30,6 +30,7 @@ from .errors import SinchNbError
 from .events import parse_event
 from .http import HttpRequest
 from .node_context import Host, NodeContext
+from .stream_session import Post, StreamSessions
 
 __all__ = ["Bridge"]
 
@@ -55,6 +56,8 @@ class Bridge:
         self.host = host
         #: Seconds a signed v2 event may be off the clock (None: not checked), as the notebook's signature_window.
         self.window = window
+        #: The media streams ``function.js``'s ``setup`` serves (``stream /path`` handlers), by connection id.
+        self.streams = StreamSessions(handlers, host)
 
     @classmethod
     def from_json(cls, sources_json: str, host: Host | None = None) -> Bridge:
@@ -95,6 +98,24 @@ class Bridge:
         except Exception as error:
             return _reply(_finish(steps, error=error), context)
         return _reply(_finish(steps, result), context)
+
+    # Media streams: function.js forwards each connection's messages, in order, by its id.
+
+    def stream_open(self, sid: str, request_json: str, post: Post) -> None:
+        """A WebSocket opened on ``request['key']``; ``post`` takes what goes back (JSON strings)."""
+        self.streams.open(sid, request_json, post)
+
+    def stream_text(self, sid: str, text: str) -> None:
+        """A TEXT message from the platform: ``connect`` first, then ``dtmf`` and the like."""
+        self.streams.text(sid, text)
+
+    def stream_bytes(self, sid: str, data_b64: str) -> None:
+        """A BINARY frame (base64) from the platform: PCM for ``stream.audio()``."""
+        self.streams.binary(sid, data_b64)
+
+    def stream_closed(self, sid: str, code: int, reason: str) -> None:
+        """The platform closed the WebSocket."""
+        self.streams.closed(sid, code, reason)
 
     def _steps(self, request: dict[str, Any], context: NodeContext) -> Steps:
         """The answer for ``request``: yields the handler call once, gets its result (or error) back."""

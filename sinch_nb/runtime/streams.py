@@ -32,9 +32,9 @@ from ..functions import origin, routing
 from ..functions.errors import StreamClosedError, StreamError
 from ..journal.record import Record
 from .invoke import handler_traceback
-from .stream import Outgoing, Stream
+from ..functions.stream import Outgoing, Stream
 from .stream_audio import Recording
-from .stream_protocol import ConnectMessage, command, parse_connect, parse_control
+from ..functions.stream_protocol import ConnectMessage, command, parse_connect, parse_control
 
 if TYPE_CHECKING:
     from .app import CallbackApp

@@ -10,9 +10,15 @@
 // thread and waits (Atomics.wait) while this thread awaits the real operation and answers.
 // So each handler runs once per request against the live store, and this thread stays free.
 // Node 18 or newer, no flags (worker_threads, SharedArrayBuffer, Atomics, fetch).
+//
+// Media stream handlers (async, `stream /path`) are served through `export function setup(runtime)`:
+// runtime.onWebSocket(path, (ws, req) => …) per path. Each socket's messages go to the worker tagged with
+// the socket's id (BINARY as base64); the handler runs on Pyodide's event loop with the notebook's Stream
+// class, and what it sends comes back by postMessage (no waiting) for this thread to write to the socket.
 import { Worker, MessageChannel } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
+import { readFile } from "node:fs/promises";
 
 const MANIFEST = __MANIFEST__;
 
@@ -54,9 +60,24 @@ function pythonWorker() {
       parentPort.postMessage({ failed: String(error?.stack ?? error) });
       return;
     }
+    // A media stream's messages, in the order the socket got them; what the handler sends comes back as streamOut.
+    function streamMessage({ stream: sid, open, text, bytes, closed }) {
+      try {
+        if (open !== undefined) bridge.stream_open(sid, open, (out) => parentPort.postMessage({ streamOut: sid, out }));
+        else if (text !== undefined) bridge.stream_text(sid, text);
+        else if (bytes !== undefined) bridge.stream_bytes(sid, bytes);
+        else if (closed !== undefined) bridge.stream_closed(sid, closed[0], closed[1]);
+      } catch (error) {
+        const out = JSON.stringify({ close: [1011, "sinch_nb internal error"] });
+        parentPort.postMessage({ streamOut: sid, out });
+        parentPort.postMessage({ streamOut: sid, out: JSON.stringify({ done: true, error: String(error?.stack ?? error), logs: [] }) });
+      }
+    }
     parentPort.postMessage({ ready: true });
     const interrupt = new Uint8Array(workerData.interrupt);
-    parentPort.on("message", async ({ rid, request }) => {
+    parentPort.on("message", async (message) => {
+      if (message.stream !== undefined) return streamMessage(message);
+      const { rid, request } = message;
       try {
         interrupt[0] = 0; // an interrupt meant for a handler that has since returned is not this one's
         let out = bridge.handle(request);
@@ -115,6 +136,7 @@ class Python {
   // The worker starts loading Pyodide at once; start(context) hands it the handlers (assets need a request's context).
   constructor() {
     this.requests = new Map();
+    this.streams = new Map(); // open media streams: their context (for host calls) and socket
     this.next = 0;
     this.signal = new SharedArrayBuffer(4);
     this.flag = new Int32Array(this.signal);
@@ -133,6 +155,7 @@ class Python {
         if (message.ready) resolve();
         else if (message.failed && message.rid === undefined) reject(new Error(message.failed));
         else if (message.call) this.hostCall(message.call);
+        else if (message.streamOut !== undefined) this.streamOut(message);
         else this.settle(message);
       });
       this.worker.on("error", (error) => (this.broken(error), reject(error)));
@@ -155,7 +178,7 @@ class Python {
         this.worker.postMessage({ files, sources: await context.assets("handlers.json") });
         await this.loaded;
       } finally {
-        if (this.requests.size === 0) this.worker.unref();
+        if (this.idle()) this.worker.unref();
       }
     })();
     return this.ready;
@@ -164,7 +187,7 @@ class Python {
   async hostCall([rid, op, args]) {
     let reply;
     try {
-      const context = this.requests.get(rid)?.context;
+      const context = (this.requests.get(rid) ?? this.streams.get(rid))?.context;
       if (!context) throw new Error(`no request ${rid}`);
       const value = await OPS[op](context, ...JSON.parse(args));
       reply = JSON.stringify({ value: value ?? null });
@@ -181,7 +204,7 @@ class Python {
   handle(context, request) {
     const rid = String(++this.next);
     return new Promise((resolve, reject) => {
-      if (this.requests.size === 0) this.worker.ref(); // busy: wait for its answers
+      if (this.idle()) this.worker.ref(); // busy: wait for its answers
       const timer = setTimeout(() => {
         new Uint8Array(this.interrupt)[0] = 2; // SIGINT: KeyboardInterrupt at Python's next instruction
         this.settle({ rid, failed: `the handler took longer than ${MANIFEST.handler_timeout} s; Sinch would have dropped the call` });
@@ -196,13 +219,49 @@ class Python {
     if (!pending) return;
     clearTimeout(pending.timer);
     this.requests.delete(rid);
-    if (this.requests.size === 0) this.worker.unref();
+    if (this.idle()) this.worker.unref();
     if (failed === undefined) pending.resolve(JSON.parse(out));
     else pending.reject(new Error(failed));
   }
 
+  idle() {
+    return this.requests.size === 0 && this.streams.size === 0;
+  }
+
+  // A media stream: its messages go to the worker tagged with its id; the handler's go to the socket.
+  openStream(sid, key, context, ws, req) {
+    if (this.idle()) this.worker.ref();
+    this.streams.set(sid, { context, ws });
+    const request = { key, rid: sid, request_id: sid, config: context.config ?? {}, database: context.database, timestamp: new Date().toISOString(), path: req?.url ?? null };
+    this.worker.postMessage({ stream: sid, open: JSON.stringify(request) });
+  }
+
+  streamSend(sid, message) {
+    if (this.streams.has(sid)) this.worker.postMessage({ stream: sid, ...message });
+  }
+
+  streamOut({ streamOut: sid, out }) {
+    const stream = this.streams.get(sid);
+    if (!stream) return;
+    const message = JSON.parse(out);
+    const { ws } = stream;
+    const open = ws.readyState === 1; // OPEN
+    if (message.text !== undefined) { if (open) ws.send(message.text, () => {}); }
+    else if (message.bytes !== undefined) { if (open) ws.send(Buffer.from(message.bytes, "base64"), () => {}); }
+    else if (message.close) { if (open) ws.close(message.close[0], message.close[1]); }
+    else if (message.done) {
+      const logger = log(stream.context);
+      for (const record of message.logs ?? []) (logger[record.level] ?? logger.info).call(logger, record.message);
+      if (message.error) logger.error(message.error);
+      this.streams.delete(sid);
+      if (this.idle()) this.worker.unref();
+    }
+  }
+
   broken(error) {
     this.dead = true;
+    for (const { ws } of this.streams.values()) if (ws.readyState === 1) ws.close(1011, "the Python worker stopped");
+    this.streams.clear();
     for (const pending of this.requests.values()) pending.reject(error);
     this.requests.clear();
   }
@@ -323,6 +382,51 @@ async function conversation(context, request) {
   const body = typeof request?.body === "string" ? request.body : JSON.stringify(request?.body ?? request);
   const out = await run(context, { kind: "conversation", key: "conversation", body });
   return { statusCode: out.status, body: out.body ? JSON.parse(out.body) : undefined };
+}
+
+// Media streams: the Functions runtime's setup hook registers each stream handler's path with onWebSocket.
+// The handler's context is the one onStartup hands over (cache, storage, assets) when the runtime gives one;
+// otherwise assets come from this project's files and env from the process.
+let startupContext = null;
+let streamIds = 0;
+
+function streamContext() {
+  if (startupContext?.assets) return startupContext;
+  const assets = (name) => readFile(new URL(`./assets/${name}`, import.meta.url), "utf8");
+  return { ...(startupContext ?? {}), assets, env: startupContext?.env ?? process.env, log: startupContext?.log ?? console };
+}
+
+function streamSocket(key) {
+  return (ws, req) => {
+    const sid = `stream-${++streamIds}`;
+    const context = streamContext();
+    const early = []; // what arrives while Python starts, forwarded in order once it has
+    let engine = null;
+    const forward = (message) => (engine ? engine.streamSend(sid, message) : early.push(message));
+    ws.on("message", (data, isBinary) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      forward(isBinary ? { bytes: bytes.toString("base64") } : { text: bytes.toString("utf8") });
+    });
+    ws.on("close", (code, reason) => forward({ closed: [code, String(reason ?? "")] }));
+    started(context).then(
+      (current) => {
+        engine = current;
+        current.openStream(sid, key, context, ws, req);
+        for (const message of early.splice(0)) current.streamSend(sid, message);
+      },
+      (error) => {
+        log(context).error(`sinch_nb: the Function could not run its Python stream handler: ${error?.message ?? error}`);
+        if (ws.readyState === 1) ws.close(1011, "the Function could not start Python");
+      },
+    );
+  };
+}
+
+export function setup(runtime) {
+  runtime.onStartup?.(async (context) => {
+    startupContext = context;
+  });
+  for (const key of MANIFEST.streams ?? []) runtime.onWebSocket(key.slice(key.indexOf(" ") + 1), streamSocket(key));
 }
 
 __EXPORTS__

@@ -4,6 +4,7 @@
 // cache, storage under <project>/.local-storage, log, config, env, assets, requestId and
 // timestamp (as the Functions runtime documents its context).
 // Usage: node local_runtime.mjs <project>  — JSON lines in on stdin, JSON lines out.
+// SINCH_NB_WS_PORT=0 node local_runtime.mjs <project>  — serves setup(runtime)'s onWebSocket paths instead.
 import { readFile, writeFile, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { join, dirname } from "node:path";
@@ -63,6 +64,39 @@ function context() {
 
 const started = performance.now();
 const module = await import(pathToFileURL(join(project, "function.js")).href);
+
+// With SINCH_NB_WS_PORT set: the project's setup(runtime) hook is called, as the Functions runtime calls it,
+// and its onWebSocket handlers are served on that port (0: any free one) with the `ws` package, found from the
+// project's node_modules or SINCH_NB_NODE_MODULES. The first stdout line is then {"listening": port}; the
+// process serves until it is stopped (stdin is not read).
+if (process.env.SINCH_NB_WS_PORT !== undefined) {
+  const sockets = new Map();
+  const startups = [];
+  module.setup?.({
+    onWebSocket: (path, handler) => sockets.set(path, handler),
+    onStartup: (handler) => startups.push(handler),
+  });
+  for (const handler of startups) await handler(context());
+  const { createServer } = await import("node:http");
+  const { createRequire } = await import("node:module");
+  const bases = [join(project, "package.json"), join(process.env.SINCH_NB_NODE_MODULES ?? project, "..", "package.json")];
+  let wsPath = null;
+  for (const base of bases) { try { wsPath = createRequire(base).resolve("ws"); break; } catch { /* the next */ } }
+  if (wsPath === null) throw new Error("the ws package is needed to serve WebSockets: npm install ws");
+  const ws = await import(pathToFileURL(wsPath).href);
+  const WebSocketServer = ws.WebSocketServer ?? ws.default.WebSocketServer ?? ws.default.Server;
+  const wss = new WebSocketServer({ noServer: true });
+  const server = createServer((req, res) => { res.writeHead(426); res.end("WebSocket only\n"); });
+  server.on("upgrade", (req, socket, head) => {
+    const handler = sockets.get(new URL(req.url, "http://localhost").pathname);
+    if (!handler) { socket.end("HTTP/1.1 404 Not Found\r\n\r\n"); return; }
+    wss.handleUpgrade(req, socket, head, (client) => handler(client, req));
+  });
+  await new Promise((resolve) => server.listen(Number(process.env.SINCH_NB_WS_PORT), "127.0.0.1", resolve));
+  process.stdout.write(JSON.stringify({ listening: server.address().port, paths: [...sockets.keys()] }) + "\n");
+  setInterval(() => { for (const line of logs.splice(0)) process.stderr.write(JSON.stringify({ log: line }) + "\n"); }, 100);
+  await new Promise(() => {}); // served until stopped
+}
 const lines = createInterface({ input: process.stdin });
 let first = true;
 for await (const line of lines) {

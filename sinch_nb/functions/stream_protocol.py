@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..functions.commands import SAMPLE_RATES  # the AsyncAPI ConnectRequest sampleRate enum, one list
-from ..functions.errors import StreamError
+from .commands import SAMPLE_RATES  # the AsyncAPI ConnectRequest sampleRate enum, one list
+from .errors import StreamError
 
 __all__ = [
     "CONNECT_RESPONSES",

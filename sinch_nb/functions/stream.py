@@ -1,6 +1,8 @@
 """``stream``: what a media stream handler holds (``async def handler(context, stream)``).
 
-It lives on the handler's own thread and event loop (``streams.py`` says why). Frames from the
+One class for both places a stream handler runs: the notebook runtime (``runtime/streams.py``, where it
+lives on the handler's own thread and event loop) and the exported Function (``bridge.StreamSessions``,
+on Pyodide's loop in the worker). Standard library only: it ships with the Function. Frames from the
 caller arrive through ``_received`` (put there thread-safely by the server loop); what the
 handler sends goes to the server loop through ``post``, one FIFO, so ``answer`` always leaves
 before the audio sent after it. The protocol's order is enforced here, where the mistake is
@@ -14,7 +16,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from ..functions.errors import StreamClosedError, StreamError
+from .errors import StreamClosedError, StreamError
 from .stream_protocol import ConnectMessage
 
 __all__ = ["MAX_UNREAD", "Outgoing", "Stream"]
