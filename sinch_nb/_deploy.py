@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .functions import routing
 from .session import get_session
 
 if TYPE_CHECKING:

@@ -73,8 +73,8 @@ def stream(path: str) -> Callable[[F], F]:
     """Register ``async def handler(context, stream)`` for the media stream WebSocket at ``path`` (``sn.ws_url(path)``).
 
     ``await stream.answer()`` (or ``busy()`` / ``reject()``), then ``async for frame in stream.audio()``
-    and ``await stream.send(pcm)``; ``clear()``, ``heartbeat()``, ``hangup()``. ``sn.export`` ships it: the Function serves it
-    through ``setup(runtime)``'s ``onWebSocket`` (a prototype: see deployment/export.py).
+    and ``await stream.send(pcm)``; ``clear()``, ``heartbeat()``, ``hangup()``. ``sn.export`` ships it:
+    the Function serves it through ``setup(runtime)``'s ``onWebSocket`` (a prototype: see deployment/export.py).
     """
     key = routing.handler_key(routing.STREAM_KIND, path)
 

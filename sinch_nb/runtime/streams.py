@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..functions import origin, routing
 from ..functions.errors import StreamClosedError, StreamError
+from ..functions.stream import Outgoing, Stream
+from ..functions.stream_protocol import ConnectMessage, command, parse_connect, parse_control
 from ..journal.record import Record
 from .invoke import handler_traceback
-from ..functions.stream import Outgoing, Stream
 from .stream_audio import Recording
-from ..functions.stream_protocol import ConnectMessage, command, parse_connect, parse_control
 
 if TYPE_CHECKING:
     from .app import CallbackApp
