@@ -10,6 +10,7 @@ import json
 import os
 import select
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,16 +46,51 @@ def define_handlers(sn: Any) -> None:
             frames.append(frame)
             if len(frames) == 3:
                 break
-        context.log.info(f"{stream.call_id} at {stream.sample_rate} Hz sent {len(frames)} frames")
+        calls = context.cache.get("three", 0) + 1  # the Function's cache, through a host call from the stream
+        context.cache.set("three", calls)
+        context.log.info(f"{stream.call_id} at {stream.sample_rate} Hz sent {len(frames)} frames (call {calls})")
         await stream.send(b"".join(reversed(frames)))
+
+    @sn.stream("/digits")
+    async def digits(context: Any, stream: Any) -> None:
+        await stream.answer()
+        if await stream.dtmf(timeout=30) == "5":
+            await stream.hangup()
+
+
+class Served:
+    def __init__(self, port: int, node: subprocess.Popen[str]) -> None:
+        self.port, self.node = port, node
+
+    def __index__(self) -> int:
+        return self.port
+
+    def __format__(self, spec: str) -> str:
+        return format(self.port, spec)
+
+    def logs(self, count: int) -> list[list[str]]:
+        """The first ``count`` lines the handlers logged (the local runtime writes them to stderr as they come)."""
+        assert self.node.stderr is not None
+        fd, text = self.node.stderr.fileno(), ""  # read the fd itself: a buffered readline would hide lines from select
+        deadline = time.monotonic() + 30
+        while len(_log_lines(text)) < count and time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1)
+            text += os.read(fd, 65536).decode() if ready else ""
+        return _log_lines(text)
+
+
+def _log_lines(text: str) -> list[list[str]]:
+    """The whole log lines in what stderr gave so far."""
+    lines = text.splitlines(keepends=True)
+    return [json.loads(line)["log"] for line in lines if line.startswith('{"log"') and line.endswith("\n")]
 
 
 @pytest.fixture
-def served(sn: Any, tmp_path: Path, pyodide: Path) -> Iterator[int]:
-    """The exported project under Node, its WebSocket port."""
+def served(sn: Any, tmp_path: Path, pyodide: Path) -> Iterator[Served]:
+    """The exported project under Node serving its WebSockets."""
     define_handlers(sn)
     project = sn.export(tmp_path / "build", "streams")
-    assert project.exports["setup"] == ["stream /echo", "stream /three"]
+    assert sorted(project.exports["setup"]) == ["stream /digits", "stream /echo", "stream /three"]
     modules = project.path / "node_modules"
     modules.mkdir()
     for package in ("pyodide", "ws"):
@@ -74,30 +110,32 @@ def served(sn: Any, tmp_path: Path, pyodide: Path) -> Iterator[int]:
         line = node.stdout.readline()
         assert line, node.stderr.read() if node.stderr else ""
         listening = json.loads(line)
-        assert sorted(listening["paths"]) == ["/echo", "/three"]
-        yield int(listening["listening"])
+        assert sorted(listening["paths"]) == ["/digits", "/echo", "/three"]
+        yield Served(int(listening["listening"]), node)
     finally:
-        node.terminate()
-        node.wait(10)
+        if node.poll() is None:
+            node.terminate()
+            node.wait(10)
 
 
 def frame(n: int) -> bytes:
     return bytes([n % 256, n // 256]) * 160  # 320 bytes: 20 ms at 8 kHz, each frame different
 
 
-async def echo_call(port: int, count: int) -> tuple[Any, list[bytes]]:
+async def echo_call(port: int, count: int, first: int = 0) -> tuple[Any, list[bytes]]:
     async with websockets.connect(f"ws://127.0.0.1:{port}/echo") as ws:
         await ws.send(json.dumps(CONNECT))
         answer = json.loads(await asyncio.wait_for(ws.recv(), 120))  # the first stream starts Pyodide
         echoed = []
-        for n in range(count):
+        for n in range(first, first + count):
             await ws.send(frame(n))
+            await asyncio.sleep(0)
         for _ in range(count):
             echoed.append(await asyncio.wait_for(ws.recv(), 30))
     return answer, echoed
 
 
-def test_an_exported_echo_handler_answers_and_echoes_the_frames_in_order(served: int) -> None:
+def test_an_exported_echo_handler_answers_and_echoes_the_frames_in_order(served: Served) -> None:
     answer, echoed = asyncio.run(echo_call(served, 50))
 
     assert answer == {"command": "answer"}
@@ -107,7 +145,28 @@ def test_an_exported_echo_handler_answers_and_echoes_the_frames_in_order(served:
     assert answer == {"command": "answer"} and echoed == [frame(n) for n in range(5)]
 
 
-def test_a_handler_that_returns_closes_the_stream_1000_after_what_it_sent(served: int) -> None:
+def test_streams_open_at_once_each_get_their_own_frames(served: Served) -> None:
+    async def calls() -> list[tuple[Any, list[bytes]]]:
+        return await asyncio.gather(*(echo_call(served.port, 30, first=1000 * k) for k in range(4)))
+
+    for k, (answer, echoed) in enumerate(asyncio.run(calls())):
+        assert answer == {"command": "answer"}
+        assert echoed == [frame(1000 * k + n) for n in range(30)]
+
+
+def test_dtmf_reaches_the_handler_and_its_hangup_closes_the_stream(served: Served) -> None:
+    async def call() -> tuple[int | None, str | None]:
+        async with websockets.connect(f"ws://127.0.0.1:{served}/digits") as ws:
+            await ws.send(json.dumps(CONNECT))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 120)) == {"command": "answer"}
+            await ws.send(json.dumps({"command": "dtmf", "digit": "5"}))
+            await asyncio.wait_for(ws.wait_closed(), 30)
+            return ws.close_code, ws.close_reason
+
+    assert asyncio.run(call()) == (1000, "hangup by the handler")
+
+
+def test_a_handler_that_returns_closes_the_stream_1000_after_what_it_sent(served: Served) -> None:
     async def call() -> tuple[bytes, int | None, str | None]:
         async with websockets.connect(f"ws://127.0.0.1:{served}/three") as ws:
             await ws.send(json.dumps(CONNECT))
@@ -121,9 +180,15 @@ def test_a_handler_that_returns_closes_the_stream_1000_after_what_it_sent(served
     sent, code, reason = asyncio.run(call())
     assert sent == frame(2) + frame(1) + frame(0)
     assert (code, reason) == (1000, "the handler returned")
+    sent, code, reason = asyncio.run(call())
+    assert (code, reason) == (1000, "the handler returned")
+    assert served.logs(2) == [
+        ["info", "call-1 at 8000 Hz sent 3 frames (call 1)"],
+        ["info", "call-1 at 8000 Hz sent 3 frames (call 2)"],  # the second stream read what the first stored
+    ]
 
 
-def test_a_stream_whose_first_message_is_not_connect_is_closed_1008(served: int) -> None:
+def test_a_stream_whose_first_message_is_not_connect_is_closed_1008(served: Served) -> None:
     async def call() -> tuple[int | None, str | None]:
         async with websockets.connect(f"ws://127.0.0.1:{served}/echo") as ws:
             await ws.send(frame(0))

@@ -94,7 +94,7 @@ if (process.env.SINCH_NB_WS_PORT !== undefined) {
   });
   await new Promise((resolve) => server.listen(Number(process.env.SINCH_NB_WS_PORT), "127.0.0.1", resolve));
   process.stdout.write(JSON.stringify({ listening: server.address().port, paths: [...sockets.keys()] }) + "\n");
-  setInterval(() => { for (const line of logs.splice(0)) process.stderr.write(JSON.stringify({ log: line }) + "\n"); }, 100);
+  setInterval(() => { for (const line of logs.splice(0)) process.stderr.write(JSON.stringify({ log: line }) + "\n"); }, 20);
   await new Promise(() => {}); // served until stopped
 }
 const lines = createInterface({ input: process.stdin });
