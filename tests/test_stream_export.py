@@ -198,3 +198,59 @@ def test_a_stream_whose_first_message_is_not_connect_is_closed_1008(served: Serv
     code, reason = asyncio.run(call())
     assert code == 1008
     assert reason is not None and reason.startswith("bad connect message: the first message must be the TEXT connect")
+
+
+# The worker's side in CPython (no Node): what the session posts back for the cases above and the failures.
+
+
+def bridge_posts(handler_source: str, messages: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Drive ``Bridge``'s stream methods as function.js's worker does; what ``post`` got, decoded."""
+    from conftest import MemoryHost
+
+    from sinch_nb.functions.bridge import Bridge
+
+    handlers = [{"key": "stream /s", "kind": "stream", "cell": True, "source": handler_source, "origin": "cell [1]"}]
+    sources = json.dumps({"modules": [], "handlers": handlers, "fallback": None})
+    posts: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        bridge = Bridge.from_json(sources, MemoryHost())
+        bridge.stream_open("s1", json.dumps({"key": "stream /s"}), lambda out: posts.append(json.loads(out)))
+        for kind, value in messages:
+            getattr(bridge, f"stream_{kind}")("s1", *value)
+            await asyncio.sleep(0.01)
+        for _ in range(100):
+            if posts and posts[-1].get("done"):
+                return
+            await asyncio.sleep(0.01)
+
+    asyncio.run(run())
+    return posts
+
+
+def test_a_handler_that_raises_closes_its_stream_1011_and_reports_the_traceback() -> None:
+    posts = bridge_posts("await stream.answer()\nraise ValueError('no model')", [("text", (json.dumps(CONNECT),))])
+    assert posts[0] == {"text": json.dumps({"command": "answer"})}
+    assert posts[1] == {"close": [1011, "the stream /s handler raised ValueError: no model"]}
+    assert posts[2]["done"] and "Traceback" in posts[2]["error"] and "no model" in posts[2]["error"]
+
+
+def test_a_handler_that_returns_without_answering_closes_1011_naming_the_fix() -> None:
+    posts = bridge_posts("return None", [("text", (json.dumps(CONNECT),))])
+    assert posts[0]["close"][0] == 1011 and "await stream.answer() first" in posts[0]["close"][1]
+    assert posts[1]["done"]
+
+
+def test_the_platform_closing_ends_audio_and_the_handler_finishes() -> None:
+    source = "await stream.answer()\nasync for f in stream.audio():\n    await stream.send(f)\n"
+    source += "context.log.info('ended')"
+    posts = bridge_posts(
+        source, [("text", (json.dumps(CONNECT),)), ("bytes", ("AAA=",)), ("closed", (1000, "caller hung up"))]
+    )
+    assert [next(iter(p)) for p in posts] == ["text", "bytes", "done"]  # no close: the platform closed it
+    assert posts[-1]["error"] is None and posts[-1]["logs"][0]["message"] == "ended"
+
+
+def test_a_platform_close_before_connect_is_reported() -> None:
+    posts = bridge_posts("await stream.answer()", [("closed", (1001, ""))])
+    assert posts == [{"done": True, "error": "the platform closed the stream before its connect message", "logs": []}]
