@@ -254,3 +254,29 @@ def test_the_platform_closing_ends_audio_and_the_handler_finishes() -> None:
 def test_a_platform_close_before_connect_is_reported() -> None:
     posts = bridge_posts("await stream.answer()", [("closed", (1001, ""))])
     assert posts == [{"done": True, "error": "the platform closed the stream before its connect message", "logs": []}]
+
+
+def test_a_handler_that_does_not_answer_within_handler_timeout_is_closed_1011() -> None:
+    from conftest import MemoryHost
+
+    from sinch_nb.functions.bridge import Bridge
+
+    handlers = [
+        {"key": "stream /s", "kind": "stream", "cell": True, "source": "await asyncio.sleep(60)", "origin": "cell [1]"}
+    ]
+    sources = json.dumps({"modules": ["import asyncio"], "handlers": handlers, "fallback": None})
+    posts: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        bridge = Bridge.from_json(sources, MemoryHost())
+        request = json.dumps({"key": "stream /s", "handler_timeout": 0.1})
+        bridge.stream_open("s1", request, lambda out: posts.append(json.loads(out)))
+        bridge.stream_text("s1", json.dumps(CONNECT))
+        for _ in range(100):
+            if posts and posts[-1].get("done"):
+                return
+            await asyncio.sleep(0.02)
+
+    asyncio.run(run())
+    assert posts[0]["close"][0] == 1011 and posts[0]["close"][1].startswith("the stream /s handler did not answer")
+    assert posts[1]["done"] and "did not answer within 0.1 s" in posts[1]["error"]

@@ -8,8 +8,9 @@ a task with a ``Stream`` (the notebook's own class) and a ``NodeContext`` whose 
 id. What the handler sends goes back through ``post`` (one JSON string a message, no waiting): ``text``,
 ``bytes`` (base64), ``close`` ``[code, reason]``, and last ``done`` with the error (or null) and the log.
 
-Not yet as in the notebook: no ``handler_timeout`` for the first reply, no journal or recording, and audio
-crosses the thread boundary as base64 text.
+As in the notebook, a handler has ``handler_timeout`` (from the request) to answer, busy or reject, else the
+stream closes 1011. Not yet as in the notebook: no journal or recording, no limit on streams at once, and
+audio crosses the thread boundary as base64 text.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class _Session:
         self.stream: Stream | None = None
         self.task: asyncio.Future[None] | None = None
         self.finished = False
+        #: Why the runtime ended the handler (no answer in time), reported as its error.
+        self.error: str | None = None
 
     def out(self, message: Outgoing) -> None:
         """What the ``Stream`` sends, as the JSON the main thread writes to the socket."""
@@ -135,6 +138,21 @@ class StreamSessions:
         context = NodeContext({**session.request, "rid": sid}, self.host)
         stream = session.stream = Stream(connect, session.out)
         session.task = asyncio.ensure_future(self._run(sid, session, handler, context, stream))
+        timeout = session.request.get("handler_timeout")
+        if isinstance(timeout, int | float) and timeout > 0:
+            asyncio.get_event_loop().call_later(float(timeout), self._no_answer, session, float(timeout))
+
+    def _no_answer(self, session: _Session, timeout: float) -> None:
+        """``handler_timeout`` passed with no answer, busy or reject: close 1011 and cancel, as the notebook does."""
+        stream, task = session.stream, session.task
+        if stream is None or task is None or task.done() or stream.state != "connected":
+            return
+        session.error = (
+            f"{key_of(session)} did not answer within {timeout:g} s: await stream.answer() first, "
+            "or raise the limit with sn.configure(handler_timeout=...)"
+        )
+        stream._close(1011, session.error)
+        task.cancel()
 
     async def _run(self, sid: str, session: _Session, handler: Any, context: NodeContext, stream: Stream) -> None:
         """The handler, then how the runtime closes what it left open; ``done`` last."""
@@ -146,6 +164,7 @@ class StreamSessions:
                 error = f"{key_of(session)} raised {type(failure).__name__}: {failure}"
         except Exception as failure:
             error = f"{key_of(session)} raised {type(failure).__name__}: {failure}\n{traceback.format_exc()}"
+        error = session.error or error
         if error is None and stream.state == "connected" and not stream.closed:
             error = f"{key_of(session)} returned without answering: await stream.answer() first"
         if not stream.closed:

@@ -232,7 +232,7 @@ class Python {
   openStream(sid, key, context, ws, req) {
     if (this.idle()) this.worker.ref();
     this.streams.set(sid, { context, ws });
-    const request = { key, rid: sid, request_id: sid, config: context.config ?? {}, database: context.database, timestamp: new Date().toISOString(), path: req?.url ?? null };
+    const request = { key, rid: sid, request_id: sid, handler_timeout: MANIFEST.handler_timeout, config: context.config ?? {}, database: context.database, timestamp: new Date().toISOString(), path: req?.url ?? null };
     this.worker.postMessage({ stream: sid, open: JSON.stringify(request) });
   }
 
