@@ -91,6 +91,8 @@ def served(sn: Any, tmp_path: Path, pyodide: Path) -> Iterator[Served]:
     define_handlers(sn)
     project = sn.export(tmp_path / "build", "streams")
     assert sorted(project.exports["setup"]) == ["stream /digits", "stream /echo", "stream /three"]
+    assert "| `stream /echo` | `setup: onWebSocket('/echo')` |" in (project.path / "README.md").read_text()
+    assert "export function setup(runtime)" in (project.path / "function.js").read_text()
     modules = project.path / "node_modules"
     modules.mkdir()
     for package in ("pyodide", "ws"):

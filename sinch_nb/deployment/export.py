@@ -300,12 +300,19 @@ def _handlers_py(modules: list[str], handlers: list[dict[str, Any]]) -> str:
 
 
 def _readme(name: str, handlers: list[dict[str, Any]]) -> str:
-    rows = "\n".join(f"| `{h['key']}` | `{routing.export_name(h['key'])}` | {h['origin']} |" for h in handlers)
+    rows = "\n".join(f"| `{h['key']}` | `{_served_by(h)}` | {h['origin']} |" for h in handlers)
     return (
         f"# {name}\n\nA Sinch Function exported from a notebook by sinch_nb: the handlers are Python, run by "
         "Pyodide inside the Node runtime.\n\n| route | export | from |\n| --- | --- | --- |\n"
         f"{rows}\n\nDeploy with `sinch functions deploy` (fill `.env` first; it is never committed).\n"
     )
+
+
+def _served_by(handler: dict[str, Any]) -> str:
+    """The export that serves a handler: its routing name, or ``setup``'s WebSocket for a stream."""
+    if handler["kind"] == routing.STREAM_KIND:
+        return f"setup: onWebSocket('{handler['key'].split(' ', 1)[1]}')"
+    return routing.export_name(handler["key"])
 
 
 def _check_limits(root: Path) -> None:
