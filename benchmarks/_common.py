@@ -133,6 +133,7 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
-def report(name: str, value: float, unit: str, target: str, ok: bool, extra: str = "") -> None:
-    verdict = "meets" if ok else "MISSES"
+def report(name: str, value: float, unit: str, target: str, ok: bool | None, extra: str = "") -> None:
+    """One line of figures; ``ok=None`` for a row that is reported, not held to a target."""
+    verdict = "info" if ok is None else "meets" if ok else "MISSES"
     print(f"{name:<48} {value:>10.3f} {unit:<6} target {target:<10} {verdict}{'  ' + extra if extra else ''}")

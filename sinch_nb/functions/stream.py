@@ -1,11 +1,11 @@
 """``stream``: what a media stream handler holds (``async def handler(context, stream)``).
 
-One class for both places a stream handler runs: the notebook runtime (``runtime/streams.py``, where it
-lives on the handler's own thread and event loop) and the exported Function (``bridge.StreamSessions``,
-on Pyodide's loop in the worker). Standard library only: it ships with the Function. Frames from the
-caller arrive through ``_received`` (put there thread-safely by the server loop); what the
-handler sends goes to the server loop through ``post``, one FIFO, so ``answer`` always leaves
-before the audio sent after it. The protocol's order is enforced here, where the mistake is
+One class for both places a stream handler runs: the notebook runtime (``runtime/streams.py``, a task
+on the server's loop) and the exported Function (``bridge.StreamSessions``, on Pyodide's loop in the
+worker); in both, the handler shares one loop with every other handler. Standard library only: it
+ships with the Function. Frames from the caller arrive through ``_received`` (called on the same
+loop by whoever reads the socket); what the handler sends goes out through ``post``, one FIFO, so
+``answer`` always leaves before the audio sent after it. The protocol's order is enforced here, where the mistake is
 made: audio or a control before ``answer()`` raises ``StreamError`` naming the fix.
 """
 
@@ -166,7 +166,7 @@ class Stream:
         self._post(("close", code, reason))
         self._ended(code, reason)
 
-    # From the server loop (called on this stream's loop) ---------------------------------
+    # From whoever reads the socket (on the handler's loop) ----------------------------------
 
     def _received(self, pcm: bytes) -> None:
         """A caller frame: kept for ``audio()``; past ``MAX_UNREAD`` unread, the oldest goes."""

@@ -36,7 +36,7 @@ class Settings:
     insecure: bool = False
     #: The interpreter's thread switch interval while the runtime serves (Python's own is 0.005 s):
     #: how soon the runtime's thread gets a turn while a cell computes. Restored on stop.
-    switch_interval: float = 0.001
+    switch_interval: float = 0.0005
     #: How far a signed callback's timestamp may be from now, in seconds (None: not checked); within it,
     #: an exact repeat gets the first answer without running the handler again (``runtime/repeats.py``).
     signature_window: float | None = 300.0

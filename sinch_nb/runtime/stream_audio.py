@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import bisect
 import math
-import sys
 import wave
-from array import array
 from pathlib import Path
 
 __all__ = ["SPEECH_RMS", "TURN_SILENCE", "Recording", "reply_latencies", "voiced"]
@@ -30,16 +28,11 @@ TURN_SILENCE = 0.3
 
 
 def voiced(pcm: bytes) -> bool:
-    """Whether a PCM s16le frame has speech: its RMS is above ``SPEECH_RMS`` (the peak is checked first: cheap)."""
-    samples = array("h")
-    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
-    if not samples:
-        return False
-    if sys.byteorder == "big":
-        samples.byteswap()
-    if max(samples) <= SPEECH_RMS and -min(samples) <= SPEECH_RMS:
-        return False  # no sample above the threshold: the RMS cannot be
-    return math.sqrt(sum(s * s for s in samples) / len(samples)) > SPEECH_RMS
+    """Whether a PCM s16le frame has speech: its RMS is above ``SPEECH_RMS`` (numpy: 1 µs a frame, not 25)."""
+    import numpy as np  # imported with the first stream, not with sinch_nb
+
+    samples = np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2).astype(np.float64)
+    return bool(samples.size) and math.sqrt(float(samples.dot(samples)) / samples.size) > SPEECH_RMS
 
 
 def reply_latencies(

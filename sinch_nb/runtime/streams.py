@@ -1,14 +1,16 @@
 """Media streams on the runtime's server: one WebSocket from Sinch, one handler, one journal row.
 
-    route → accept → connect (validated) → handler on its own thread → frames both ways → close → journal
+    route → accept → connect (validated) → handler task → frames both ways → close → journal
 
-The socket is read and written on the server's loop (the one uvicorn serves HTTP callbacks
-on); the handler runs on a thread of its own with its own event loop, never on the server's:
-a handler that blocks or computes stalls only its own stream. Not on ``invoke.HandlerPool``:
-a stream lasts as long as the call (minutes), and each would hold one of the pool's 16
-threads that the same call's ICE, PIE and DiCE callbacks need. The two loops meet through
-thread-safe hand-offs (``call_soon_threadsafe``): caller frames into the handler's
-``Stream``, the handler's messages into one FIFO that a writer task sends in order.
+The socket is read and written, and the handler runs as a task, on the server's loop (the one
+uvicorn serves HTTP callbacks on). One loop, as in the deployed Function, where Pyodide runs
+every handler on one loop: a stream handler that blocks between two awaits holds up every
+stream and callback there, and here too, and its row says so (``STEP_LIMIT``, ``step_timer``).
+One loop also costs one wake-up of the interpreter a frame instead of three (a thread per
+handler did: socket → handler thread → socket), which is what keeps streams in real time
+while a cell holds the GIL (``benchmarks/bench_streams_concurrent.py``). Caller frames go
+straight into the handler's ``Stream``; the handler's messages go into one FIFO that a writer
+task sends in order. HTTP handlers stay on ``invoke.HandlerPool``'s threads.
 
 Every stream, refused or not, ends as one ``Record`` (kind ``stream``): the connect message,
 the call id, frames and bytes each way, the messages sent, close code and reason, duration,
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import time
 import traceback
 from collections import Counter
@@ -34,13 +35,22 @@ from ..functions.stream import Outgoing, Stream
 from ..functions.stream_protocol import ConnectMessage, command, parse_connect, parse_control
 from ..journal.record import Record
 from .invoke import handler_traceback
+from .step_timer import Timed
 from .stream_audio import Recording
 
 if TYPE_CHECKING:
     from .app import CallbackApp
     from .registry import Handler
 
-__all__ = ["CONNECT_TIMEOUT", "HANDLER_GRACE", "MAX_STREAMS", "StreamSession", "serve_stream", "streams_folder"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "HANDLER_GRACE",
+    "MAX_STREAMS",
+    "STEP_LIMIT",
+    "StreamSession",
+    "serve_stream",
+    "streams_folder",
+]
 
 #: Seconds Sinch has, after the upgrade, to send ``connect``.
 CONNECT_TIMEOUT = 10.0
@@ -48,6 +58,9 @@ CONNECT_TIMEOUT = 10.0
 HANDLER_GRACE = 2.0
 #: Streams served at once; one more is closed with 1013 (try again later), journaled.
 MAX_STREAMS = 64
+#: Seconds a stream handler may run between two awaits before its row says it held up the loop
+#: (ten 20 ms frames: every stream on the runtime has missed ten frames' time by then).
+STEP_LIMIT = 0.2
 #: A WebSocket close reason is at most 123 bytes (RFC 6455 §5.5); the journal keeps the whole text.
 _REASON_BYTES = 123
 
@@ -105,8 +118,8 @@ class StreamSession:
         self.warnings: list[str] = []
         self.recording: Recording | None = None
         self.stream: Stream | None = None
-        self.handler_loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[Any] | None = None
+        self.held: list[float] = []  # seconds of each handler step past STEP_LIMIT
 
     # The whole stream -----------------------------------------------------------
 
@@ -179,15 +192,20 @@ class StreamSession:
     # The handler and the frames ----------------------------------------------------
 
     async def _run_handler(self, handler: Handler, connect: ConnectMessage) -> None:
-        """The handler on its own thread's loop while this loop reads and writes the socket."""
-        self.handler_loop = asyncio.new_event_loop()
-        stream = self.stream = Stream(connect, self._post)
+        """The handler as a task on this loop, beside the tasks that read and write the socket."""
+        stream = self.stream = Stream(connect, self.outbox.put_nowait)
         done: asyncio.Future[BaseException | None] = self.loop.create_future()
         context = self.app._context()  # the same context an HTTP callback's handler gets
-        thread = threading.Thread(
-            target=self._thread, args=(handler, context, stream, done), name="sinch_nb-stream", daemon=True
-        )
-        thread.start()
+
+        async def handle() -> None:
+            await Timed(handler.function(context, stream), STEP_LIMIT, self.held.append)
+
+        def settle(task: asyncio.Task[Any]) -> None:
+            if not done.done():
+                done.set_result(task.exception() if not task.cancelled() else asyncio.CancelledError())
+
+        self.task = self.loop.create_task(handle(), name=f"sinch_nb stream {self.path}")
+        self.task.add_done_callback(settle)
         writer = asyncio.create_task(self._write())
         reader = asyncio.create_task(self._read())
         timer = self.loop.call_later(self.app.settings.handler_timeout, self._no_answer, handler)
@@ -207,45 +225,36 @@ class StreamSession:
             timer.cancel()
             writer.cancel()
             self.record.logs = context.log.records or None
+            self._note_held(handler)
 
-    def _thread(self, handler: Handler, context: Any, stream: Stream, done: asyncio.Future[Any]) -> None:
-        """The handler's thread: its own loop runs ``handler(context, stream)``; the outcome goes back to the server."""
-        loop = self.handler_loop
-        assert loop is not None
-        asyncio.set_event_loop(loop)
-        failure: BaseException | None = None
-        try:
-            self.task = loop.create_task(handler.function(context, stream))
-            loop.run_until_complete(self.task)
-        except BaseException as error:
-            failure = error
-        finally:
-            with contextlib.suppress(Exception):
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-        def settle() -> None:
-            if not done.done():
-                done.set_result(failure)
-
-        with contextlib.suppress(RuntimeError):  # the server stopped meanwhile
-            self.loop.call_soon_threadsafe(settle)
+    def _note_held(self, handler: Handler) -> None:
+        """A warning on the row when the handler held the loop past ``STEP_LIMIT`` between two awaits."""
+        if not self.held:
+            return
+        times = (
+            f"{len(self.held)} times, the longest {max(self.held):.2f} s"
+            if len(self.held) > 1
+            else (f"once, for {self.held[0]:.2f} s")
+        )
+        self.warnings.append(
+            f"{handler.label} ran without awaiting for more than {STEP_LIMIT:g} s ({times}): every stream and "
+            "callback of the runtime waited meanwhile, as they would in the deployed Function. Move blocking "
+            "work off the loop: await asyncio.to_thread(work, ...), or await asyncio.sleep() instead of time.sleep()"
+        )
 
     async def _wind_down(self, done: asyncio.Future[Any], handler: Handler) -> None:
         """The stream closed under a running handler: give it ``HANDLER_GRACE`` s to end, then cancel it."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(done), HANDLER_GRACE)
             return
-        task, loop = self.task, self.handler_loop
-        if task is not None and loop is not None:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(task.cancel)
+        if self.task is not None:
+            self.task.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(done), 1.0)
             return
         self.warnings.append(
             f"{handler.label} was still running {HANDLER_GRACE + 1:g} s after the stream closed and did not stop "
-            "when cancelled (a blocking call?); it was left running on its thread"
+            "when cancelled (it caught the cancellation?); it was left running"
         )
 
     def _settle(self, handler: Handler, failure: BaseException | None) -> None:
@@ -285,14 +294,8 @@ class StreamSession:
             "or raise the limit with sn.configure(handler_timeout=...)",
         )
         self.outbox.put_nowait(("close", 1011, str(self.record.error), "runtime"))
-        if self.task is not None and self.handler_loop is not None:
-            with contextlib.suppress(RuntimeError):
-                self.handler_loop.call_soon_threadsafe(self.task.cancel)
-
-    def _post(self, message: Outgoing) -> None:
-        """From the handler's thread: one message for the writer, in order."""
-        with contextlib.suppress(RuntimeError):  # the server stopped: nobody writes any more
-            self.loop.call_soon_threadsafe(self.outbox.put_nowait, message)
+        if self.task is not None:
+            self.task.cancel()
 
     async def _write(self) -> None:
         """Send the handler's messages in the order it sent them; stops after a close."""
@@ -302,7 +305,7 @@ class StreamSession:
             if kind == "close":
                 await self._close(message[1], message[2], message[3] if len(message) > 3 else "handler")
                 return
-            if not self.open:
+            if not self.open or self._lost():
                 self.counts["dropped_out"] += kind == "bytes"
                 continue
             if kind == "bytes":
@@ -314,6 +317,8 @@ class StreamSession:
                     continue
                 self.counts["frames_out"] += 1
                 self.counts["bytes_out"] += len(pcm)
+                if not self.counts["frames_out"] % 16:  # a backlog sent at once still lets the reader run
+                    await asyncio.sleep(0)
                 if self.recording is not None:
                     self.recording.sent(time.perf_counter(), pcm)
             elif kind == "text":
@@ -328,25 +333,34 @@ class StreamSession:
                     self.record.response_body = command(name)
                     self.answer_ms = (time.perf_counter() - self.started) * 1000
 
+    def _lost(self) -> bool:
+        """Whether the connection is gone though its close has not been read yet (frames still queued before it).
+
+        uvicorn's protocol learns it (``disconnected``, or its transport closing after a failed send)
+        but queues the close after the frames already received; writing meanwhile only makes asyncio
+        warn "socket.send() raised exception." on stderr, into the user's cell. ``receive`` is that
+        protocol's bound method.
+        """
+        protocol = getattr(self.receive, "__self__", None)
+        transport = getattr(protocol, "transport", None)
+        closing = getattr(transport, "is_closing", None)
+        return bool(getattr(protocol, "disconnected", False) or (callable(closing) and closing()))
+
     async def _read(self) -> None:
         """Read the platform's messages until it closes: frames to the handler, DTMF, the rest noted."""
-        stream, loop = self.stream, self.handler_loop
+        stream = self.stream
         assert stream is not None
-        assert loop is not None
-        hand = loop.call_soon_threadsafe
         while True:
             message = await self.receive()
             if message["type"] == "websocket.disconnect":
                 self._closed_by_platform(message)
-                with contextlib.suppress(RuntimeError):  # the handler's loop has closed: it is done
-                    hand(stream._ended, self.close_code or 1005, self.close_reason)
+                stream._ended(self.close_code or 1005, self.close_reason)
                 return
             pcm = message.get("bytes")
             if pcm is not None:
                 self.counts["frames_in"] += 1
                 self.counts["bytes_in"] += len(pcm)
-                with contextlib.suppress(RuntimeError):
-                    hand(stream._received, pcm)
+                stream._received(pcm)
                 if self.recording is not None:
                     self.recording.received(time.perf_counter(), pcm)
                 continue
@@ -354,8 +368,7 @@ class StreamSession:
             self.received[name] += 1
             digit = body.get("digit")
             if name == "dtmf" and isinstance(digit, str) and len(digit) == 1 and digit in "0123456789*#ABCD":
-                with contextlib.suppress(RuntimeError):
-                    hand(stream._digit, digit)
+                stream._digit(digit)
             elif len(self.warnings) < 20:
                 self.warnings.append(f"ignored a TEXT message from the platform: {(message.get('text') or '')[:200]}")
 
@@ -376,9 +389,8 @@ class StreamSession:
         self.close_code, self.close_reason, self.closed_by = code, reason, by
         with contextlib.suppress(Exception):  # the peer may be gone already
             await self.send_asgi({"type": "websocket.close", "code": code, "reason": _short(reason)})
-        if self.stream is not None and self.handler_loop is not None:
-            with contextlib.suppress(RuntimeError):
-                self.handler_loop.call_soon_threadsafe(self.stream._ended, code, reason)
+        if self.stream is not None:
+            self.stream._ended(code, reason)
 
     def _journal(self) -> None:
         """One row for the whole stream, durably, whatever happened; the last error kept for ``sn.last_error()``."""
@@ -396,6 +408,7 @@ class StreamSession:
             "close_reason": self.close_reason,
             "closed_by": self.closed_by,
             "reply_latencies_ms": [round(ms, 3) for ms in latencies],
+            "held_loop_s": [round(seconds, 3) for seconds in self.held[:20]],
         }
         if self.stream is not None:
             connect = self.stream.connect

@@ -395,7 +395,8 @@ def run_stream(
 
     ``keys`` are (seconds into the caller's audio, key): each goes as a TEXT ``dtmf`` message then (S14).
 
-    Blocks for the call's real time; runs on its own event loop in a thread (a notebook's loop is busy).
+    Blocks for the call's real time; runs on the simulated platform's loop, a thread of its own (a
+    notebook's loop is busy), with every other stream of the process.
     The caller hangs up once its audio is sent and the app's voiced audio has played, or after ``duration`` s;
     ``max_duration`` is the connect's ``maxDuration``. ``headers`` go on the upgrade request (the
     simulator's marker; Sinch sends none, §8.1).
@@ -413,22 +414,40 @@ def run_stream(
         headers=headers,
         keys=keys,
     )
-    result: list[StreamTranscript] = []
-    failure: list[BaseException] = []
 
-    def main() -> None:
-        try:
-            stream.began = time.monotonic()
-            result.append(asyncio.run(stream.run()))
-        except BaseException as error:  # re-raised in the caller's thread
-            failure.append(error)
+    async def main() -> StreamTranscript:
+        stream.began = time.monotonic()
+        return await stream.run()
 
-    thread = threading.Thread(target=main, name="sinch_nb-stream", daemon=True)
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return result[0]
+    future = asyncio.run_coroutine_threadsafe(main(), _platform_loop())
+    try:
+        return future.result()
+    except BaseException:  # an interrupted cell hangs up its call rather than leave it running
+        future.cancel()
+        raise
+
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _platform_loop() -> asyncio.AbstractEventLoop:
+    """The simulated platform's one event loop, on a daemon thread of its own (a notebook's loop is busy).
+
+    Every stream of this process runs on it, as the runtime serves them all on one loop: one
+    wake-up of the interpreter a tick for all of them, not one a stream (what keeps simulated
+    callers on time while a cell computes: ``benchmarks/bench_streams_concurrent.py``).
+    """
+    global _loop
+    with _loop_lock:
+        if _loop is None or not _loop.is_running():
+            loop = asyncio.new_event_loop()
+            started = threading.Event()
+            loop.call_soon(started.set)
+            threading.Thread(target=loop.run_forever, name="sinch_nb-platform", daemon=True).start()
+            started.wait()
+            _loop = loop
+        return _loop
 
 
 #: S17: how a stream that was not answered ends a v1 call: the key of ``PlatformModel.unanswered`` (*choice*).
