@@ -66,7 +66,7 @@ def doctor() -> Doctor:
     return run_doctor(
         session.credential_store(),
         running_port=server.port if server and server.running else None,
-        streams=session.stream_check(),
+        streams=session.stream_check(probe=True),
     )
 
 

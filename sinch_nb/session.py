@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .platform.credentials import CredentialStore
     from .platform.linking import Linker
     from .runtime.server import Server
-    from .tunnel.doctor import Check
+    from .tunnel.doctor import Check, Probe
 
 __all__ = ["SIMULATOR_KEY", "KernelSession", "get_session", "reset_session"]
 
@@ -55,6 +55,8 @@ class KernelSession(Session):
         self.followers: list[Stoppable] = []
         #: Whether ``workshop.solution(n)`` shows and loads solutions.
         self.workshop_solutions = False
+        #: The last WebSocket probe through the public URL: (that URL, what it found).
+        self._stream_probe: tuple[str, Probe] | None = None
         #: The simulated platform's rules (``sn.simulation()``; ``docs/simulation.md``).
         self.simulation = PlatformModel()
         #: Who is placing simulated traffic when it is not the user (``making``): the journal's ``source``.
@@ -196,27 +198,38 @@ class KernelSession(Session):
         if opened is None:
             return server, []
         messages = [f"Public URL {opened.public_url}  ({opened.provider})"]
-        streams = self.stream_check()
+        streams = self.stream_check(probe=True)
         if streams is not None:
             messages.append(f"media streams: {streams.detail}" + (f"; fix: {streams.fix}" if streams.fix else ""))
         if link:
             messages += self._link(opened.public_url, store, force)
         return server, messages
 
-    def stream_check(self) -> Check | None:
-        """Whether the public URL carries the stream handlers' WebSockets (None without stream handlers)."""
+    def stream_check(self, probe: bool = False) -> Check | None:
+        """Whether the public URL carries the stream handlers' WebSockets (None without stream handlers).
+
+        ``probe=True`` opens a WebSocket through the public URL to find out (``%sinch start``, the
+        doctor); otherwise the last probe of the same URL answers (``sn.status()``).
+        """
         from .functions.routing import STREAM_KIND
-        from .tunnel.doctor import stream_check
+        from .tunnel.doctor import Probe, stream_check, websocket_url
 
         paths = [h.key.split(" ", 1)[1] for h in self.registry.handlers() if h.kind == STREAM_KIND]
         server = self.server
         running = server is not None and server.running
         tunnel = self.tunnels.get(server.port) if server is not None and running else None
+        public_url = server.public_url if server is not None and running else None
+        if probe and paths and public_url is not None:
+            from .runtime.stream_probe import probe as open_probe
+
+            self._stream_probe = (public_url, Probe(*open_probe(self.app, websocket_url(public_url, ""))))
+        found = self._stream_probe
         return stream_check(
             paths,
             running_url=server.url if server is not None and running else None,
-            public_url=server.public_url if server is not None and running else None,
+            public_url=public_url,
             provider=tunnel.provider if tunnel is not None else None,
+            probe=found[1] if found is not None and found[0] == public_url else None,
         )
 
     def _link(self, public_url: str, store: CredentialStore, force: bool) -> list[str]:

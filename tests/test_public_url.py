@@ -406,12 +406,54 @@ def test_doctor_says_the_tunnel_carries_the_media_streams(
     idle = repr(sn.doctor())  # not running yet: the fix names the tunnels
     assert re.search(r"^INFO +media streams +stream handlers at /echo; the runtime is not running", idle, re.M), idle
     sn.start(tunnel=tool, link=False)
-    try:
-        wanted = f"{sn.ws_url('/echo')} carried by {tool}"
+    try:  # the fakes pass WebSocket upgrades as the real edges do: a WebSocket through the public URL is probed
+        probed = "probed: a WebSocket opened through it reached this runtime in"
+        wanted = f"{sn.ws_url('/echo')} carried by {tool} ({probed}"
         assert f"media streams: {wanted}" in capsys.readouterr().out  # what start prints under the public URL
         report = repr(sn.doctor())
-        assert re.search(rf"^OK +media streams +{re.escape(wanted)}$", report, re.M), report
-        assert sn.status()["streams"] == wanted
+        assert re.search(rf"^OK +media streams +{re.escape(wanted)} \d+ ms\)$", report, re.M), report
+        assert sn.status()["streams"].startswith(wanted)
+        assert not [r for r in sn.callbacks().itertuples() if "ws-probe" in str(r.path)]  # the probe is not journaled
+    finally:
+        sn.stop()
+
+
+def test_a_proxy_that_does_not_pass_websocket_upgrades_fails_the_probe_with_the_fix(sn: Any) -> None:
+    """A URL of your own in front of the runtime: probed, so the doctor knows rather than guesses."""
+    from fakes._forwarder import forward
+
+    echo_stream(sn)
+    server = sn.start(link=False)
+    plain, passing = forward(str(server.port), websockets=False), forward(str(server.port))
+    try:
+        for proxy, status, found in [
+            (plain, "FAIL", "cannot work: the WebSocket upgrade got HTTP 404 instead of 101 Switching Protocols"),
+            (passing, "OK", "carried by the URL (probed: a WebSocket opened through it reached this runtime in"),
+        ]:
+            server.public_url = f"http://127.0.0.1:{proxy.server_address[1]}"
+            report = sn.doctor()
+            line = next(ln for ln in repr(report).splitlines() if "media streams" in ln)
+            assert line.startswith(status) and found in line, line
+            assert report.ok is (status == "OK")
+    finally:
+        plain.shutdown()
+        passing.shutdown()
+        sn.stop()
+
+
+def test_the_probe_answers_only_its_own_nonce(sn: Any) -> None:
+    """The probe path is no open echo: another nonce is an ordinary upgrade with no handler (1008, journaled)."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    server = sn.start(link=False)
+    try:
+        with connect(server.url.replace("http", "ws") + "/_sinch_nb/ws-probe?nonce=guess") as ws:
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=5)
+            assert ws.close_code == 1008
+        time.sleep(0.3)
+        assert "/_sinch_nb/ws-probe" in set(sn.callbacks()["path"])
     finally:
         sn.stop()
 
@@ -428,8 +470,12 @@ def test_doctor_says_the_tunnel_carries_the_media_streams(
     ],
 )
 def test_doctor_names_a_url_that_cannot_carry_media_streams(
-    url: str, status: str, found: str, fix: bool, sn: Any
+    url: str, status: str, found: str, fix: bool, sn: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from sinch_nb.runtime import stream_probe
+
+    unreachable = ("unreachable", "no WebSocket could be opened through it: gaierror", None)
+    monkeypatch.setattr(stream_probe, "probe", lambda app, base: unreachable)  # no network here, nor in CI
     echo_stream(sn)
     sn.start(url=url, link=False)
     try:

@@ -116,6 +116,8 @@ class CallbackApp:
         self.platform: Any = None
         #: The explorer's paths in progress, by call id (``runtime/sandbox.py``).
         self.sandboxes: dict[str, Sandbox] = {}
+        #: Nonces of the doctor's WebSocket probes in flight (``runtime/stream_probe.py``).
+        self.probes: set[str] = set()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":

@@ -37,6 +37,7 @@ from ..journal.record import Record
 from .invoke import handler_traceback
 from .step_timer import Timed
 from .stream_audio import Recording
+from .stream_probe import answer_probe
 
 if TYPE_CHECKING:
     from .app import CallbackApp
@@ -81,6 +82,8 @@ def _short(reason: str) -> str:
 
 async def serve_stream(app: CallbackApp, scope: dict[str, Any], receive: Receive, send: Send) -> None:
     """One WebSocket from ``scope`` through to its journal row (``app.__call__`` hands ``websocket`` scopes here)."""
+    if await answer_probe(app, scope, receive, send):  # the doctor's own probe through the public URL
+        return
     await StreamSession(app, scope, receive, send).run()
 
 

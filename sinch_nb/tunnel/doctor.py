@@ -7,11 +7,11 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["Check", "Doctor", "detect_environment", "run_doctor", "stream_check", "websocket_url"]
+__all__ = ["Check", "Doctor", "Probe", "detect_environment", "run_doctor", "stream_check", "websocket_url"]
 
 RELAYS = (
     "Relay services (Hookdeck, smee.io, webhook.site) answer Sinch themselves and pass the request on later, "
@@ -49,6 +49,15 @@ class Check:
     status: str  # ok, warn, fail, info
     detail: str
     fix: str = ""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A WebSocket opened through the public URL: ``carried`` (it reached the runtime), ``refused``, ``unreachable``."""
+
+    outcome: str
+    detail: str
+    ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,14 +118,37 @@ def _known(host: str, hosts: dict[str, str]) -> str | None:
 
 
 def stream_check(
-    paths: Sequence[str], *, running_url: str | None, public_url: str | None, provider: str | None
+    paths: Sequence[str],
+    *,
+    running_url: str | None,
+    public_url: str | None,
+    provider: str | None,
+    probe: Probe | None = None,
 ) -> Check | None:
     """Whether the public URL carries the stream handlers' WebSockets (None without stream handlers).
 
-    ``provider`` is the tunnel's (``ngrok``, ``cloudflared``, ``url`` for ``--url``).
+    ``provider`` is the tunnel's (``ngrok``, ``cloudflared``, ``url`` for ``--url``). ``probe``: a
+    WebSocket opened through the public URL (``runtime/stream_probe.py``); what it found decides,
+    and only when it could not reach the URL at all does the answer rest on who the tunnel is.
     """
     if not paths:
         return None
+    guess = _stream_guess(paths, running_url=running_url, public_url=public_url, provider=provider)
+    if probe is None or public_url is None or guess.status in ("info", "fail"):  # a relay: its name says more
+        return guess
+    urls = ", ".join(websocket_url(public_url, path) for path in paths)
+    if probe.outcome == "carried":
+        carrier = guess.detail.rsplit("carried by ", 1)[1] if "carried by " in guess.detail else "the URL"
+        return Check(guess.name, "ok", f"{urls} carried by {carrier} (probed: {probe.detail} in {probe.ms:.0f} ms)")
+    if probe.outcome == "refused":
+        return Check(guess.name, "fail", f"{urls} cannot work: {probe.detail}", STREAM_FIX)
+    return replace(guess, detail=f"{guess.detail} (not probed: {probe.detail})")
+
+
+def _stream_guess(
+    paths: Sequence[str], *, running_url: str | None, public_url: str | None, provider: str | None
+) -> Check:
+    """What the tunnel's kind says about WebSockets, before (or without) a probe."""
     name = "media streams"
     if running_url is None:
         return Check(name, "info", f"stream handlers at {', '.join(paths)}; the runtime is not running", STREAM_FIX)
