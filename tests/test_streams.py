@@ -22,7 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from sinch_nb.functions.errors import RouteError, ServerError
 from sinch_nb.runtime import protocol
 from sinch_nb.runtime.session import Session
-from sinch_nb.runtime.stream_audio import reply_latencies, voiced
+from sinch_nb.runtime.stream_audio import heard_track, reply_latencies, voiced
 
 STREAMS = Path(__file__).parent / "fixtures" / "sinch" / "streams"
 #: The connect message composed from the AsyncAPI schema (no verbatim Sinch example exists).
@@ -370,6 +370,59 @@ def test_reply_latencies_follow_the_documented_definition() -> None:
     assert reply_latencies(short_pause, [(0.05, True)]) == pytest.approx([10.0])
     assert reply_latencies([(0.0, True, frame)], []) == []
     assert voiced(TONE) and not voiced(SILENCE) and not voiced(b"\x10\x00" * 160)
+
+
+def test_the_heard_track_follows_the_platforms_playout_clear_and_end() -> None:
+    """S9, S10 applied to the runtime's send times: queued audio plays on, a gap is silence, clear drops the queue."""
+    rate, second = 8000, 16000  # bytes a second at 8 kHz
+    a, b = b"\x01\x00" * 160, b"\x02\x00" * 4000  # 20 ms, then 0.5 s sent in one go
+    track = heard_track([(10.0, a), (10.1, b)], [], origin=10.0, end=11.0, rate=rate)
+    assert track == a + bytes(int(0.08 * second)) + b  # a, silence until b was sent, then all of b
+    cleared = heard_track([(10.0, a), (10.1, b)], [10.3], origin=10.0, end=11.0, rate=rate)
+    assert cleared == a + bytes(int(0.08 * second)) + b[: int(0.2 * second)]  # 0.2 s of b played before the clear
+    queued = heard_track([(10.0, b), (10.1, a)], [], origin=10.0, end=10.3, rate=rate)
+    assert queued == b[: int(0.3 * second)]  # a was queued behind b; the hang-up at 0.3 s cut both
+
+
+def test_the_heard_file_lines_up_with_the_callers_and_the_record_plots_both(sn: Any) -> None:
+    """A reply sent 0.2 s after the caller's first frame is heard 0.2 s into the call; a clear cuts what was queued."""
+
+    async def reply(context: Any, stream: Any) -> None:
+        await stream.answer()
+        async for _ in stream.audio():
+            break
+        await asyncio.sleep(0.2)
+        await stream.send(TONE * 100)  # 2 s queued at once
+        await asyncio.sleep(0.3)
+        await stream.clear()  # barge-in: about 1.7 s of it never plays
+        async for _ in stream.audio():  # until the caller hangs up
+            pass
+
+    session = sn.get_session()
+    url = serve(session, "/reply", reply)
+
+    async def call() -> None:
+        async with await open_stream(url) as ws:
+            await ws.recv()
+            for _ in range(40):  # 0.8 s of the caller, paced
+                await ws.send(SILENCE)
+                await asyncio.sleep(0.02)
+
+    asyncio.run(call())
+    row = row_of(session, "/reply")
+    record = sn.callback(row["id"])
+    with wave.open(str(record.audio_path("heard"))) as wav:
+        heard = wav.readframes(wav.getnframes())
+    first = next(i for i in range(0, len(heard), 2) if heard[i : i + 2] != b"\x00\x00") / 2 / 8000
+    assert 0.19 <= first < 0.35, first  # when it was sent, not at sample 0 as in the -out file
+    played = (len(heard) / 2 / 8000) - first
+    assert 0.25 <= played < 0.6, played  # until the clear, not the 2 s sent
+    (clear,) = row["stream"]["clears_s"]
+    assert clear == pytest.approx(first + played, abs=0.03)
+    assert "what the caller heard" in record._repr_html_()
+    figure = record.plot()
+    assert [ax.get_ylabel() for ax in figure.axes] == ["caller → app", "app → caller"]
+    assert len(figure.axes[1].lines) == 2  # the track and the clear's mark
 
 
 def test_a_stream_outlives_the_http_request_deadlines(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,8 +1,10 @@
 """One journal record as ``sn.callback(id)`` gives it: a dict, and a media stream's audio to play.
 
-A stream's row names its two WAV files (``stream["audio_in"]``, ``["audio_out"]``);
+A stream's row names its WAV files (``stream["audio_in"]``, ``["audio_out"]``, ``["audio_heard"]``);
 ``record.audio("in")`` is an ``IPython.display.Audio`` of what the caller sent, ``"out"`` of
-what the handler sent, and in Jupyter the record shows both players under its fields.
+what the handler sent (frames back to back), ``"heard"`` of what the caller heard on the same
+time axis as ``"in"`` (``runtime/stream_audio.py``); in Jupyter the record shows the players under
+its fields, and ``record.plot()`` draws the caller and what they heard, one above the other.
 """
 
 from __future__ import annotations
@@ -14,14 +16,18 @@ from typing import Any
 
 __all__ = ["CallbackRecord"]
 
-_DIRECTIONS = {"in": "the caller's audio (in)", "out": "the handler's audio (out)"}
+_DIRECTIONS = {
+    "in": "the caller's audio (in)",
+    "heard": "what the caller heard (heard: the handler's audio as the platform played it)",
+    "out": "the handler's audio as sent, back to back (out)",
+}
 
 
 class CallbackRecord(dict[str, Any]):
     """Every field of one journaled request (a plain dict); ``audio()`` for a media stream's."""
 
     def audio(self, direction: str = "in") -> Any:
-        """``IPython.display.Audio`` of a stream's ``"in"`` (caller → app) or ``"out"`` (app → caller) WAV file."""
+        """``IPython.display.Audio`` of a stream's ``"in"`` (caller → app), ``"heard"`` or ``"out"`` WAV file."""
         from IPython.display import Audio
 
         return Audio(filename=str(self.audio_path(direction)))  # type: ignore[no-untyped-call]
@@ -31,7 +37,10 @@ class CallbackRecord(dict[str, Any]):
         from ..functions.errors import CallbackNotFoundError
 
         if direction not in _DIRECTIONS:
-            raise ValueError(f"direction is 'in' (the caller's audio) or 'out' (the handler's), not {direction!r}")
+            raise ValueError(
+                f"direction is 'in' (the caller's audio), 'heard' (what the caller heard) or 'out' (the handler's "
+                f"audio as sent), not {direction!r}"
+            )
         stream = self.get("stream")
         if not isinstance(stream, dict) or not stream.get(f"audio_{direction}"):
             raise CallbackNotFoundError(
@@ -42,6 +51,22 @@ class CallbackRecord(dict[str, Any]):
         if not path.is_file():
             raise CallbackNotFoundError(f"the audio of callback #{self.get('id')} is gone: {path} was deleted")
         return path
+
+    def plot(self) -> Any:
+        """A stream's caller audio and what the caller heard on one time axis, the app's ``clear``s marked."""
+        import wave
+
+        from ..simulate.stream_call import plot_pcm
+
+        tracks = []
+        for direction in ("in", "heard"):
+            with wave.open(str(self.audio_path(direction)), "rb") as file:
+                rate = file.getframerate()
+                tracks.append(file.readframes(file.getnframes()))
+        stream = self["stream"]
+        closed = f"closed {stream.get('close_code')} by {stream.get('closed_by')}"
+        title = f"stream #{self.get('id')} {self.get('path')}: {closed}"
+        return plot_pcm(tracks[0], tracks[1], rate, clears=stream.get("clears_s") or [], title=title)
 
     def _repr_html_(self) -> str | None:
         """A stream's fields and its two players; other records show as the dict they are."""

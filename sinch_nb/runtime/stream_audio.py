@@ -5,6 +5,13 @@ Each direction is written as received or sent, frame after frame, to
 mono at the stream's rate). The files are the concatenated frames: gaps in time are not
 filled with silence, so the two files are not aligned sample for sample.
 
+The third file, ``-heard.wav``, is what the caller heard, on the caller's time axis: the app's
+audio placed where the platform plays it (S9: a playout buffer played in real time, silence
+while it is empty; S10: a ``clear`` drops what was queued and not yet played; the call's end
+cuts the rest), from the times the runtime sent each frame and each ``clear``. Its sample 0 is
+the first caller frame's arrival, as the ``-in`` file's is, so the two line up (the network's
+own delay is not modelled: sinch_nb's reconstruction).
+
 Reply latency (sinch_nb's definition): a caller's turn ends at the last inbound frame with
 speech (RMS above ``SPEECH_RMS``) that is followed by at least ``TURN_SILENCE`` seconds of
 inbound frames without speech, or by the end of inbound audio; its latency is the time from
@@ -17,9 +24,10 @@ from __future__ import annotations
 import bisect
 import math
 import wave
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-__all__ = ["SPEECH_RMS", "TURN_SILENCE", "Recording", "reply_latencies", "voiced"]
+__all__ = ["SPEECH_RMS", "TURN_SILENCE", "Recording", "heard_track", "reply_latencies", "voiced"]
 
 #: A frame has speech when its RMS exceeds this (about -36 dBFS); below it is silence or line noise.
 SPEECH_RMS = 500
@@ -65,6 +73,30 @@ def reply_latencies(
     return latencies
 
 
+def heard_track(
+    sends: Iterable[tuple[float, bytes]], clears: Sequence[float], origin: float, end: float, rate: int
+) -> bytearray:
+    """What the caller heard (S9, S10): each sent chunk played from when it was sent or when the audio before it
+    ends, silence while nothing is queued, a clear dropping what had not played, the end cutting the rest."""
+    heard = bytearray()
+    pending = sorted(clears)
+
+    def cut(at: float) -> None:
+        del heard[max(0, round((at - origin) * rate)) * 2 :]
+
+    for at, pcm in sends:
+        while pending and pending[0] <= at:
+            cut(pending.pop(0))
+        start = max(0, round((at - origin) * rate)) * 2
+        if start > len(heard):  # the buffer ran dry: the caller heard silence meanwhile
+            heard += bytes(start - len(heard))
+        heard += pcm
+    for at in pending:
+        cut(at)
+    cut(end)
+    return heard
+
+
 class Recording:
     """Both directions of one stream: WAV files written frame by frame, and the frames' times for the latency."""
 
@@ -73,8 +105,11 @@ class Recording:
         self.sample_rate = sample_rate
         self.paths = {"in": folder / f"{stem}-in.wav", "out": folder / f"{stem}-out.wav"}
         self._files = {direction: self._open(path) for direction, path in self.paths.items()}
+        self._heard = folder / f"{stem}-heard.wav"
         self.inbound: list[tuple[float, bool, float]] = []
         self.outbound: list[tuple[float, bool]] = []
+        self.sizes: list[int] = []  # bytes of each outbound frame, in order (the -out file holds them back to back)
+        self.clears: list[float] = []
 
     def _open(self, path: Path) -> wave.Wave_write:
         file = wave.open(str(path), "wb")  # noqa: SIM115 (closed in close())
@@ -92,13 +127,35 @@ class Recording:
         """An outbound frame: written and timed."""
         self._files["out"].writeframesraw(pcm)
         self.outbound.append((at, voiced(pcm)))
+        self.sizes.append(len(pcm))
 
-    def close(self, keep: bool = True) -> list[float]:
-        """Finish both files (deleted unless ``keep``: a stream never answered has no audio); the latencies in ms."""
+    def cleared(self, at: float) -> None:
+        """The app sent ``clear``: what it had queued and not yet played is dropped from the heard track."""
+        self.clears.append(at)
+
+    def close(self, end: float, keep: bool = True) -> list[float]:
+        """Finish the files, ``-heard`` too (all deleted unless ``keep``: a stream never answered has no audio);
+        ``end`` is when the stream closed. Returns the reply latencies in ms."""
         for file in self._files.values():
             file.close()
         if not keep:
             for path in self.paths.values():
                 path.unlink(missing_ok=True)
             self.paths = {}
+        else:
+            self._write_heard(end)
         return reply_latencies(self.inbound, self.outbound)
+
+    def origin(self, end: float) -> float:
+        """Time 0 of the ``-in`` and ``-heard`` files: the first caller frame's arrival (else the first sent)."""
+        starts = [at for at, _, _ in self.inbound[:1]] or [at for at, _ in self.outbound[:1]] or [end]
+        return starts[0]
+
+    def _write_heard(self, end: float) -> None:
+        """The ``-heard`` file from the ``-out`` file read back, frame by frame (``heard_track``)."""
+        with wave.open(str(self.paths["out"]), "rb") as sent:
+            chunks = ((at, sent.readframes(size // 2)) for (at, _), size in zip(self.outbound, self.sizes, strict=True))
+            track = heard_track(chunks, self.clears, self.origin(end), end, self.sample_rate)
+        with self._open(self._heard) as file:
+            file.writeframes(bytes(track))
+        self.paths["heard"] = self._heard

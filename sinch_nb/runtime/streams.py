@@ -331,6 +331,8 @@ class StreamSession:
                 except OSError:  # the platform hung up meanwhile (uvicorn's ClientDisconnected): nothing to tell
                     continue
                 self.sent[name] += 1
+                if name == "clear" and self.recording is not None:
+                    self.recording.cleared(time.perf_counter())
                 if name in ("answer", "busy", "reject") and not self.responded:
                     self.responded = name
                     self.record.response_body = command(name)
@@ -400,7 +402,8 @@ class StreamSession:
         record = self.record
         seconds = time.perf_counter() - self.started
         answered = self.responded == "answer"
-        latencies = self.recording.close(keep=answered) if self.recording is not None else []
+        ended = time.perf_counter()
+        latencies = self.recording.close(ended, keep=answered) if self.recording is not None else []
         summary: dict[str, Any] = {
             **self.counts,
             "sent": dict(self.sent),
@@ -424,6 +427,8 @@ class StreamSession:
             )
         if self.recording is not None:
             summary.update({f"audio_{way}": str(path) for way, path in self.recording.paths.items()})
+            origin = self.recording.origin(ended)  # the -in and -heard files' time 0
+            summary["clears_s"] = [round(at - origin, 3) for at in self.recording.clears]
         record.update(stream=summary, duration=round(seconds), status=101, warnings=self.warnings or None)
         record.latency_ms = latencies[0] if latencies else None  # the first turn's reply latency
         self.app.record_stream(record)

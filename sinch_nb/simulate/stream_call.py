@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from IPython.display import Audio
     from matplotlib.figure import Figure
 
-__all__ = ["CallAudio", "StreamCall", "StreamVoice", "follow", "stream_call", "stream_steps"]
+__all__ = ["CallAudio", "StreamCall", "StreamVoice", "follow", "plot_pcm", "stream_call", "stream_steps"]
 
 
 @dataclass(frozen=True)
@@ -112,34 +112,55 @@ class StreamCall:
 
 def plot_tracks(transcript: StreamTranscript) -> Figure:
     """The caller's and the app's audio, one above the other on one time axis, with the app's clears marked."""
+    rate = transcript.sample_rate
+    return plot_pcm(
+        bytes(transcript.caller_track),
+        bytes(transcript.app_track),
+        rate,
+        start=transcript.answered_at or 0.0,
+        clears=[(at, f"clear (-{dropped / 2 / rate:.2f} s)") for at, dropped in transcript.clears],
+        overflows=[at for at, _ in transcript.overflows],
+        title=f"stream {transcript.call_id}: {transcript.outcome}, ended by {transcript.ended_by}",
+        xlabel="seconds on the call's clock",
+    )
+
+
+def plot_pcm(
+    caller: bytes,
+    app: bytes,
+    rate: int,
+    *,
+    start: float = 0.0,
+    clears: Sequence[float | tuple[float, str]] = (),
+    overflows: Sequence[float] = (),
+    title: str = "",
+    xlabel: str = "seconds from the first caller frame",
+) -> Figure:
+    """Two PCM s16le tracks one above the other on one time axis; clears (red) and overflows (orange) marked."""
     import numpy as np
 
     try:
         import matplotlib.pyplot as plt
     except ImportError as error:
         raise ImportError("plot() draws with matplotlib: pip install matplotlib (the dev extra has it)") from error
-    rate = transcript.sample_rate
-    start = transcript.answered_at or 0.0
     fig, axes = plt.subplots(2, 1, sharex=True, figsize=(10, 4), constrained_layout=True)
-    tracks = (
-        ("caller → app", transcript.caller_track, "tab:blue"),
-        ("app → caller", transcript.app_track, "tab:green"),
-    )
-    for ax, (title, track, color) in zip(axes, tracks, strict=True):
-        samples = np.frombuffer(bytes(track), dtype="<i2").astype(np.float64) / 32768
+    tracks = (("caller → app", caller, "tab:blue"), ("app → caller", app, "tab:green"))
+    for ax, (label, track, color) in zip(axes, tracks, strict=True):
+        samples = np.frombuffer(track[: len(track) - len(track) % 2], dtype="<i2").astype(np.float64) / 32768
         step = max(1, len(samples) // 20000)
         times = start + np.arange(len(samples)) / rate
-        ax.plot(times[::step], samples[::step], color=color, linewidth=0.6, label=title)
+        ax.plot(times[::step], samples[::step], color=color, linewidth=0.6, label=label)
         ax.set_ylim(-1, 1)
-        ax.set_ylabel(title)
-        for at, dropped in transcript.clears:
+        ax.set_ylabel(label)
+        for clear in clears:
+            at, note = clear if isinstance(clear, tuple) else (clear, "clear")
             ax.axvline(at, color="red", linestyle="--", linewidth=1)
             if ax is axes[1]:
-                ax.annotate(f"clear (-{dropped / 2 / rate:.2f} s)", (at, 0.8), color="red", fontsize=8)
-        for at, _ in transcript.overflows:
+                ax.annotate(note, (at, 0.8), color="red", fontsize=8)
+        for at in overflows:
             ax.axvline(at, color="orange", linestyle=":", linewidth=1)
-    axes[0].set_title(f"stream {transcript.call_id}: {transcript.outcome}, ended by {transcript.ended_by}")
-    axes[1].set_xlabel("seconds on the call's clock")
+    axes[0].set_title(title)
+    axes[1].set_xlabel(xlabel)
     plt.close(fig)  # returned to be shown once, not drawn again by pyplot
     return fig
 
