@@ -13,11 +13,16 @@ shows each difference as a field path with both values (``answer_diff``).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import queue
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,7 @@ from ..functions import routing
 from ..functions.calls import EVENTS as V2_EVENTS
 from ..functions.errors import ParityUnavailableError
 from .export import PYODIDE_VERSION, VOICE_V2_EXPORT
+from .stream_parity import check_ws, compare_stream, not_comparable, plan_stream, replay_stream
 
 __all__ = [
     "Parity",
@@ -40,7 +46,9 @@ __all__ = [
 LOCAL_RUNTIME = Path(__file__).parent / "templates" / "local_runtime.mjs"
 #: Where ``sn.parity(install=True)`` puts Pyodide from npm (once per machine).
 USER_NODE_CACHE = Path.home() / ".cache" / "sinch_nb" / "node"
-_KINDS = ("ice", "ace", "pie", "dice", "notify", "conversation", "http")
+_KINDS = ("ice", "ace", "pie", "dice", "notify", "conversation", "http", routing.STREAM_KIND)
+#: Seconds to wait after a replayed stream for its handler's log lines (written when the handler has ended).
+LOG_SETTLE = 0.3
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,8 @@ class Parity:
         matched = sum(row["same"] for row in self.rows)
         cold = f"; cold start {self.cold_start_ms / 1000:.1f} s" if self.cold_start_ms is not None else ""
         verdict = "the same answers" if self.same else f"{len(self.rows) - matched} DIFFERENT"
+        unknown = sum(not row.get("comparable", True) for row in self.rows)  # a stream whose recording is gone
+        verdict += f" ({unknown} not comparable)" if unknown else ""
         return f"{self.project.name}: {matched} of {len(self.rows)} callbacks answered alike, {verdict}{cold}"
 
     def kinds(self) -> list[dict[str, Any]]:
@@ -292,6 +302,15 @@ def _function_answer(kind: str, result: Any) -> Any:
     return result
 
 
+def _prepare(project: Path, modules: Path) -> None:
+    """The project ready to run as a freshly deployed Function: Pyodide reachable, nothing stored yet."""
+    link = project / "node_modules" / "pyodide"
+    if modules != project / "node_modules" and not link.exists():  # function.js imports "pyodide"
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(modules / "pyodide", target_is_directory=True)
+    shutil.rmtree(project / ".local-storage", ignore_errors=True)  # a fresh Function has stored nothing
+
+
 def run_locally(
     project: Path, calls: list[dict[str, Any]], modules: Path, env: Mapping[str, str] | None = None
 ) -> list[dict[str, Any]]:
@@ -299,11 +318,7 @@ def run_locally(
 
     ``env`` is the Function's ``context.env`` (its credentials and hosts); nothing else of this process's reaches it.
     """
-    link = project / "node_modules" / "pyodide"
-    if modules != project / "node_modules" and not link.exists():  # function.js imports "pyodide"
-        link.parent.mkdir(exist_ok=True)
-        link.symlink_to(modules / "pyodide", target_is_directory=True)
-    shutil.rmtree(project / ".local-storage", ignore_errors=True)  # a fresh Function has stored nothing
+    _prepare(project, modules)
     run = subprocess.run(
         ["node", str(LOCAL_RUNTIME), str(project)],
         input="".join(json.dumps(call) + "\n" for call in calls),
@@ -339,33 +354,143 @@ def check_parity(
             "Node.js 18 or newer is needed to run the Function locally (the Sinch Functions runtime is Node): "
             "install it from https://nodejs.org or your package manager"
         )
-    # What a handler answered (not the runtime's defaults for missing handlers, nor refusals).
-    rows = [
-        r
-        for r in records
-        if (r["kind"] in _KINDS or _is_v2(str(r["kind"]))) and r["handler"] and (r["status"] or 500) < 400
-    ]
+    rows = [r for r in records if _compared(r)]
     if not rows:
         return Parity(project, [], None)
-    answers = run_locally(project, [_call(row) for row in rows], pyodide_modules(project, install=install), env)
-    table = []
-    for row, answer in zip(rows, answers, strict=True):
-        if _answers_http(row["kind"]):
-            notebook: Any = {"status": row["status"], "body": _notebook_answer(row)}
-        else:
-            notebook = _notebook_answer(row)
-        function = _function_answer(row["kind"], answer["result"])
-        table.append(
-            {
-                "id": row["id"],
-                "kind": row["kind"],
-                "call_id": row["call_id"],
-                "notebook": notebook,
-                "function": function,
-                "same": notebook == function,
-                "diff": answer_diff(notebook, function),
-                "ms": answer["ms"],
-                "logs": answer["logs"],
-            }
-        )
+    modules = pyodide_modules(project, install=install)
+    if any(row["kind"] == routing.STREAM_KIND for row in rows):
+        return _with_streams(project, rows, modules, env)
+    answers = run_locally(project, [_call(row) for row in rows], modules, env)
+    table = [_http_row(row, answer) for row, answer in zip(rows, answers, strict=True)]
     return Parity(project, table, answers[0]["cold_ms"])
+
+
+def _compared(row: Mapping[str, Any]) -> bool:
+    """Whether a journal row is what a handler answered (not the runtime's defaults for missing handlers, nor
+    refusals): callbacks answered below 400, streams whose handler ran to the end (outcome ok)."""
+    if row["kind"] == routing.STREAM_KIND:
+        return bool(row["handler"]) and row["outcome"] == "ok"
+    return (row["kind"] in _KINDS or _is_v2(str(row["kind"]))) and bool(row["handler"]) and (row["status"] or 500) < 400
+
+
+def _http_row(row: Mapping[str, Any], answer: Mapping[str, Any]) -> dict[str, Any]:
+    """One callback's parity row: the notebook's answer, the Function's, and how they differ."""
+    if _answers_http(row["kind"]):
+        notebook: Any = {"status": row["status"], "body": _notebook_answer(row)}
+    else:
+        notebook = _notebook_answer(row)
+    function = _function_answer(row["kind"], answer["result"])
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "call_id": row["call_id"],
+        "notebook": notebook,
+        "function": function,
+        "same": notebook == function,
+        "diff": answer_diff(notebook, function),
+        "ms": answer["ms"],
+        "logs": answer["logs"],
+    }
+
+
+def _with_streams(project: Path, rows: list[Mapping[str, Any]], modules: Path, env: Mapping[str, str] | None) -> Parity:
+    """Callbacks and streams, one after another in arrival order, into one Function instance (one cache)."""
+    check_ws(modules, project)
+    table: list[dict[str, Any]] = []
+    cold: float | None = None
+    with LocalFunction(project, modules, env) as function:
+        for index, row in enumerate(rows):
+            if row["kind"] != routing.STREAM_KIND:
+                answer = function.call(_call(row))
+                table.append(_http_row(row, answer))
+                cold = answer["cold_ms"] if index == 0 else cold
+                continue
+            entry = function.stream(row)
+            table.append(entry)
+            cold = entry["ms"] if index == 0 else cold  # the first stream's reply waited for Python to start
+    return Parity(project, table, cold)
+
+
+class LocalFunction:
+    """The exported Function under Node, as one instance: callbacks on stdin, media streams on a WebSocket port.
+
+    ``templates/local_runtime.mjs`` with ``SINCH_NB_WS_PORT=0``; its stdout (answers) and stderr (the stream
+    handlers' log lines) are read by threads so neither pipe fills while a stream is replayed.
+    """
+
+    def __init__(self, project: Path, modules: Path, env: Mapping[str, str] | None = None) -> None:
+        _prepare(project, modules)
+        self.node = subprocess.Popen(
+            ["node", str(LOCAL_RUNTIME), str(project)],
+            env={
+                **os.environ,
+                "SINCH_NB_WS_PORT": "0",
+                "SINCH_NB_NODE_MODULES": str(modules),  # where local_runtime.mjs finds ws
+                "SINCH_NB_FUNCTION_ENV": json.dumps(dict(env or {})),
+            },
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.answers: queue.Queue[str | None] = queue.Queue()
+        self.stderr: list[str] = []
+        threading.Thread(target=self._answers, daemon=True).start()
+        threading.Thread(target=self._errors, daemon=True).start()
+        listening = json.loads(self._line(60, "start serving WebSockets"))
+        self.port = int(listening["listening"])
+
+    def _answers(self) -> None:
+        """Stdout's lines into ``answers``; ``None`` once Node has ended."""
+        assert self.node.stdout is not None
+        for line in self.node.stdout:
+            self.answers.put(line)
+        self.answers.put(None)
+
+    def _errors(self) -> None:
+        """Stderr's lines into ``stderr``: the stream handlers' log lines, and Node's errors."""
+        assert self.node.stderr is not None
+        for line in self.node.stderr:
+            self.stderr.append(line)
+
+    def _line(self, timeout: float, doing: str) -> str:
+        """The next stdout line; the Function's stderr in the error when Node ended or took too long."""
+        try:
+            line = self.answers.get(timeout=timeout)
+        except queue.Empty:
+            line = None
+        if line is None:
+            error = "".join(self.stderr).strip()[-800:]
+            raise ParityUnavailableError(f"the Function did not {doing} under Node: {error or 'no output'}")
+        return line
+
+    def call(self, call: Mapping[str, Any]) -> dict[str, Any]:
+        """One callback handed to the project's exports: its answer (result, ms, cold_ms, logs)."""
+        assert self.node.stdin is not None
+        self.node.stdin.write(json.dumps(call) + "\n")
+        self.node.stdin.flush()
+        answer: dict[str, Any] = json.loads(self._line(300, f"answer {call['export']}"))
+        return answer
+
+    def stream(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """One journaled stream replayed into the Function and compared: its parity row."""
+        entry: dict[str, Any] = {"id": row["id"], "kind": row["kind"], "call_id": row["call_id"]}
+        try:
+            plan = plan_stream(row)
+        except ValueError as error:
+            return {**entry, **not_comparable(str(error)), "ms": None, "logs": [], "comparable": False}
+        logged = len(self.stderr)
+        with ThreadPoolExecutor(1) as pool:  # its own loop: the caller's (a notebook's) is busy running this cell
+            replayed = pool.submit(asyncio.run, replay_stream(self.port, plan)).result()
+        time.sleep(LOG_SETTLE)  # the handler's log lines follow its end, by way of the local runtime's stderr
+        logs = [json.loads(line)["log"] for line in self.stderr[logged:] if line.startswith('{"log"')]
+        compared = compare_stream(row, plan, replayed)
+        return {**entry, **compared, "ms": replayed.reply_ms, "logs": logs, "comparable": True}
+
+    def __enter__(self) -> LocalFunction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.node.poll() is None:
+            self.node.terminate()
+            self.node.wait(10)

@@ -123,6 +123,7 @@ class StreamSession:
         self.stream: Stream | None = None
         self.task: asyncio.Task[Any] | None = None
         self.held: list[float] = []  # seconds of each handler step past STEP_LIMIT
+        self.digits_at: list[list[Any]] = []  # [seconds since the upgrade, digit]: when sn.parity replays each
 
     # The whole stream -----------------------------------------------------------
 
@@ -374,6 +375,7 @@ class StreamSession:
             digit = body.get("digit")
             if name == "dtmf" and isinstance(digit, str) and len(digit) == 1 and digit in "0123456789*#ABCD":
                 stream._digit(digit)
+                self.digits_at.append([round(time.perf_counter() - self.started, 3), digit])
             elif len(self.warnings) < 20:
                 self.warnings.append(f"ignored a TEXT message from the platform: {(message.get('text') or '')[:200]}")
 
@@ -423,6 +425,7 @@ class StreamSession:
                 codec=connect.codec,
                 call_headers=connect.call_headers,
                 digits=self.stream.digits,
+                digits_at=self.digits_at,
                 dropped_in=self.stream.dropped,
             )
         if self.recording is not None:

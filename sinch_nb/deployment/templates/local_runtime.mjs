@@ -4,7 +4,8 @@
 // cache, storage under <project>/.local-storage, log, config, env, assets, requestId and
 // timestamp (as the Functions runtime documents its context).
 // Usage: node local_runtime.mjs <project>  — JSON lines in on stdin, JSON lines out.
-// SINCH_NB_WS_PORT=0 node local_runtime.mjs <project>  — serves setup(runtime)'s onWebSocket paths instead.
+// SINCH_NB_WS_PORT=0 node local_runtime.mjs <project>  — serves setup(runtime)'s onWebSocket paths as well, on
+// the same Function instance (one cache), as sn.parity does to replay streams among the callbacks.
 import { readFile, writeFile, mkdir, readdir, rm, stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { join, dirname } from "node:path";
@@ -68,7 +69,9 @@ const module = await import(pathToFileURL(join(project, "function.js")).href);
 // With SINCH_NB_WS_PORT set: the project's setup(runtime) hook is called, as the Functions runtime calls it,
 // and its onWebSocket handlers are served on that port (0: any free one) with the `ws` package, found from the
 // project's node_modules or SINCH_NB_NODE_MODULES. The first stdout line is then {"listening": port}; the
-// process serves until it is stopped (stdin is not read).
+// process serves until it is stopped. Stdin's calls are answered too; the stream handlers' log lines go to stderr
+// as they come, except while a call runs (its log lines are its answer's).
+let calling = false;
 if (process.env.SINCH_NB_WS_PORT !== undefined) {
   const sockets = new Map();
   const startups = [];
@@ -94,14 +97,14 @@ if (process.env.SINCH_NB_WS_PORT !== undefined) {
   });
   await new Promise((resolve) => server.listen(Number(process.env.SINCH_NB_WS_PORT), "127.0.0.1", resolve));
   process.stdout.write(JSON.stringify({ listening: server.address().port, paths: [...sockets.keys()] }) + "\n");
-  setInterval(() => { for (const line of logs.splice(0)) process.stderr.write(JSON.stringify({ log: line }) + "\n"); }, 20);
-  await new Promise(() => {}); // served until stopped
+  setInterval(() => { if (!calling) for (const line of logs.splice(0)) process.stderr.write(JSON.stringify({ log: line }) + "\n"); }, 20);
 }
 const lines = createInterface({ input: process.stdin });
 let first = true;
 for await (const line of lines) {
   if (!line.trim()) continue;
   const call = JSON.parse(line);
+  calling = true;
   const t0 = performance.now();
   let result;
   if (call.export in (module.default ?? {}) && ["ice", "ace", "pie", "dice", "notify"].includes(call.export)) {
@@ -112,4 +115,5 @@ for await (const line of lines) {
   const ms = performance.now() - t0;
   process.stdout.write(JSON.stringify({ result: result ?? null, ms, cold_ms: first ? performance.now() - started : null, logs: logs.splice(0) }) + "\n");
   first = false;
+  calling = false;
 }
