@@ -132,7 +132,8 @@ def test_a_digit_reaches_the_functions_handler_at_its_time_into_the_stream(
         digit = await stream.dtmf(timeout=10)
         context.log.info(f"{digit} after {loop.time() - start:.3f} s")
         await stream.send(bytes([ord(digit or "x")]) * 320)  # what the caller hears depends on the digit
-        await stream.hangup()
+        async for _ in stream.audio():  # on until the caller hangs up, a second after the digit
+            pass
 
     sn.start(link=False)
     # one second of audio, a second of silence, then 5; the audio goes on for a while after it
@@ -140,7 +141,7 @@ def test_a_digit_reaches_the_functions_handler_at_its_time_into_the_stream(
     (row,) = stream_rows()
     stream = json.loads(row["stream"])
     (at, digit), *_ = stream["digits_at"]
-    assert digit == "5" and at == pytest.approx(2.0, abs=0.1) and stream["closed_by"] == "handler"
+    assert digit == "5" and at == pytest.approx(2.0, abs=0.1) and stream["duration_s"] > 3.0
 
     parity = sn.parity(sn.export(tmp_path / "build", "keys").path)
 
@@ -154,7 +155,7 @@ def test_a_digit_reaches_the_functions_handler_at_its_time_into_the_stream(
         "reply": "answer",
         "sent": {"answer": 1},
         "close_code": 1000,
-        "closed_by": "handler",
+        "closed_by": "platform",
         "audio_out": "320 bytes",
     }
 
