@@ -237,7 +237,7 @@ def test_digits_go_at_their_offset_after_the_answer_or_after_the_audio_for_older
     for n in range(5):
         recording.received(0.02 * n, bytes([n]) * 320)
     recording.sent(0.0, bytes(320))
-    recording.close()
+    recording.close(0.1)
     summary = {
         "frames_in": 5,
         "bytes_in": 1600,
