@@ -6,6 +6,7 @@ then BINARY PCM frames."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import select
@@ -19,6 +20,8 @@ import pytest
 import websockets
 
 from sinch_nb.deployment.parity import LOCAL_RUNTIME
+
+SUMMARY = "sinch_nb stream summary "
 
 CONNECT = {
     "command": "connect",
@@ -57,10 +60,19 @@ def define_handlers(sn: Any) -> None:
         if await stream.dtmf(timeout=30) == "5":
             await stream.hangup()
 
+    @sn.stream("/slow")
+    async def slow(context: Any, stream: Any) -> None:
+        import time
+
+        await stream.answer()
+        time.sleep(0.3)  # holds the worker's one loop: every stream and callback waits
+        await stream.hangup()
+
 
 class Served:
     def __init__(self, port: int, node: subprocess.Popen[str]) -> None:
         self.port, self.node = port, node
+        self.text = ""  # what the runtime wrote to stderr so far
 
     def __index__(self) -> int:
         return self.port
@@ -68,21 +80,33 @@ class Served:
     def __format__(self, spec: str) -> str:
         return format(self.port, spec)
 
-    def logs(self, count: int) -> list[list[str]]:
-        """The first ``count`` lines the handlers logged (the local runtime writes them to stderr as they come)."""
+    def lines(self, count: int, summaries: bool = False) -> list[list[str]]:
+        """The first ``count`` lines logged (the local runtime writes them to stderr as they come): the handlers'
+        and the runtime's, or (``summaries``) the streams' summary lines."""
         assert self.node.stderr is not None
-        fd, text = self.node.stderr.fileno(), ""  # read the fd itself: a buffered readline would hide lines from select
+        fd = self.node.stderr.fileno()  # read the fd itself: a buffered readline would hide lines from select
         deadline = time.monotonic() + 30
-        while len(_log_lines(text)) < count and time.monotonic() < deadline:
+        while len(found := _log_lines(self.text, summaries)) < count and time.monotonic() < deadline:
             ready, _, _ = select.select([fd], [], [], 1)
-            text += os.read(fd, 65536).decode() if ready else ""
-        return _log_lines(text)
+            self.text += os.read(fd, 65536).decode() if ready else ""
+        return found[:count]
+
+    def logs(self, count: int) -> list[list[str]]:
+        """The first ``count`` lines the handlers (and the runtime, for them) logged, summaries left out."""
+        return self.lines(count)
+
+    def summaries(self, count: int) -> list[dict[str, Any]]:
+        """The first ``count`` streams' summary lines, parsed."""
+        lines = self.lines(count, summaries=True)
+        assert all(level == "info" for level, _ in lines)
+        return [json.loads(message.removeprefix(SUMMARY)) for _, message in lines]
 
 
-def _log_lines(text: str) -> list[list[str]]:
-    """The whole log lines in what stderr gave so far."""
+def _log_lines(text: str, summaries: bool) -> list[list[str]]:
+    """The whole log lines in what stderr gave so far: the summary lines, or the others."""
     lines = text.splitlines(keepends=True)
-    return [json.loads(line)["log"] for line in lines if line.startswith('{"log"') and line.endswith("\n")]
+    logged = [json.loads(line)["log"] for line in lines if line.startswith('{"log"') and line.endswith("\n")]
+    return [line for line in logged if line[1].startswith(SUMMARY) == summaries]
 
 
 @pytest.fixture
@@ -90,7 +114,7 @@ def served(sn: Any, tmp_path: Path, pyodide: Path) -> Iterator[Served]:
     """The exported project under Node serving its WebSockets."""
     define_handlers(sn)
     project = sn.export(tmp_path / "build", "streams")
-    assert sorted(project.exports["setup"]) == ["stream /digits", "stream /echo", "stream /three"]
+    assert sorted(project.exports["setup"]) == ["stream /digits", "stream /echo", "stream /slow", "stream /three"]
     assert "| `stream /echo` | `setup: onWebSocket('/echo')` |" in (project.path / "README.md").read_text()
     assert "export function setup(runtime)" in (project.path / "function.js").read_text()
     modules = project.path / "node_modules"
@@ -112,7 +136,7 @@ def served(sn: Any, tmp_path: Path, pyodide: Path) -> Iterator[Served]:
         line = node.stdout.readline()
         assert line, node.stderr.read() if node.stderr else ""
         listening = json.loads(line)
-        assert sorted(listening["paths"]) == ["/digits", "/echo", "/three"]
+        assert sorted(listening["paths"]) == ["/digits", "/echo", "/slow", "/three"]
         yield Served(int(listening["listening"]), node)
     finally:
         if node.poll() is None:
@@ -202,6 +226,86 @@ def test_a_stream_whose_first_message_is_not_connect_is_closed_1008(served: Serv
     assert reason is not None and reason.startswith("bad connect message: the first message must be the TEXT connect")
 
 
+def test_each_stream_ends_with_one_summary_line_in_the_functions_log(served: Served) -> None:
+    asyncio.run(echo_call(served, 7))
+
+    (summary,) = served.summaries(1)
+    assert summary["path"] == "/echo" and summary["call_id"] == "call-1"
+    assert (summary["frames_in"], summary["bytes_in"]) == (7, 7 * 320)
+    assert (summary["frames_out"], summary["bytes_out"]) == (7, 7 * 320)
+    assert summary["sent"] == {"answer": 1} and summary["received"] == {}
+    assert (summary["close_code"], summary["close_reason"], summary["closed_by"]) == (1000, "", "platform")
+    assert 0 < summary["duration_s"] < 30 and summary["answer_ms"] > 0 and summary["held_loop_s"] == []
+
+
+def test_binary_frames_of_any_size_cross_both_ways_byte_exact(served: Served) -> None:
+    sizes = [2, 320, 640, 4000, 65536, 320 * 50]
+    frames = [bytes((n * 7 + i) % 256 for i in range(size)) for n, size in enumerate(sizes)]
+
+    async def call() -> list[bytes]:
+        async with websockets.connect(f"ws://127.0.0.1:{served}/echo", max_size=None) as ws:
+            await ws.send(json.dumps(CONNECT))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 120)) == {"command": "answer"}
+            for data in frames:
+                await ws.send(data)
+            return [await asyncio.wait_for(ws.recv(), 30) for _ in frames]
+
+    assert asyncio.run(call()) == frames
+    (summary,) = served.summaries(1)
+    assert summary["bytes_in"] == summary["bytes_out"] == sum(sizes)
+
+
+def test_one_stream_more_than_max_streams_at_once_is_closed_1013_with_the_notebooks_reason(served: Served) -> None:
+    from sinch_nb.functions.stream import MAX_STREAMS
+    from sinch_nb.runtime import streams
+
+    assert streams.MAX_STREAMS is MAX_STREAMS == 64  # one limit for the notebook and the Function
+
+    async def calls() -> tuple[int | None, str | None, Any]:
+        sockets = [await websockets.connect(f"ws://127.0.0.1:{served}/echo") for _ in range(MAX_STREAMS)]
+        try:
+            for ws in sockets:
+                await ws.send(json.dumps(CONNECT))
+            for ws in sockets:
+                assert json.loads(await asyncio.wait_for(ws.recv(), 120)) == {"command": "answer"}
+            async with websockets.connect(f"ws://127.0.0.1:{served}/echo") as extra:
+                with contextlib.suppress(websockets.ConnectionClosed):  # refused at once, as in the notebook
+                    await extra.send(json.dumps(CONNECT))
+                await asyncio.wait_for(extra.wait_closed(), 30)
+            await sockets.pop().close()  # one ends (its handler too: its summary is logged), and the next is served
+            await asyncio.to_thread(served.summaries, 2)
+            answer, _ = await echo_call(served.port, 1)
+            return extra.close_code, extra.close_reason, answer
+        finally:
+            for ws in sockets:
+                await ws.close()
+
+    code, reason, answer = asyncio.run(calls())
+    assert (code, reason) == (1013, "64 streams are open already: try again when one ends")
+    assert answer == {"command": "answer"}
+    refused = [summary for summary in served.summaries(MAX_STREAMS + 2) if summary["close_code"] == 1013]
+    assert refused == [refused[0]] and refused[0]["closed_by"] == "runtime" and refused[0]["call_id"] is None
+    assert ["error", "64 streams are open already: try again when one ends"] in served.logs(1)
+
+
+def test_a_handler_that_holds_the_loop_is_named_in_the_functions_log_with_the_fix(served: Served) -> None:
+    async def call() -> tuple[int | None, str | None]:
+        async with websockets.connect(f"ws://127.0.0.1:{served}/slow") as ws:
+            await ws.send(json.dumps(CONNECT))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 120)) == {"command": "answer"}
+            await asyncio.wait_for(ws.wait_closed(), 30)
+            return ws.close_code, ws.close_reason
+
+    assert asyncio.run(call()) == (1000, "hangup by the handler")
+    ((level, warning),) = served.logs(1)
+    assert level == "warning"
+    assert warning.startswith("the stream /slow handler ran without awaiting for more than 0.2 s (once, for 0.3")
+    assert "every stream and callback of the Function waited meanwhile" in warning
+    assert "await asyncio.sleep() instead of time.sleep()" in warning
+    (summary,) = served.summaries(1)
+    assert summary["closed_by"] == "handler" and summary["held_loop_s"][0] >= 0.3
+
+
 # The worker's side in CPython (no Node): what the session posts back for the cases above and the failures.
 
 
@@ -255,7 +359,33 @@ def test_the_platform_closing_ends_audio_and_the_handler_finishes() -> None:
 
 def test_a_platform_close_before_connect_is_reported() -> None:
     posts = bridge_posts("await stream.answer()", [("closed", (1001, ""))])
-    assert posts == [{"done": True, "error": "the platform closed the stream before its connect message", "logs": []}]
+    (done,) = posts
+    assert done["error"] == "the platform closed the stream before its connect message" and done["logs"] == []
+    summary = json.loads(done["summary"].removeprefix(SUMMARY))
+    assert (summary["close_code"], summary["closed_by"], summary["call_id"]) == (1001, "platform", None)
+
+
+def test_the_summary_counts_controls_digits_and_a_runtime_close() -> None:
+    source = "await stream.answer()\nawait stream.clear()\nawait stream.dtmf(timeout=5)\nraise ValueError('no model')"
+    messages = [("text", (json.dumps(CONNECT),)), ("text", (json.dumps({"command": "dtmf", "digit": "7"}),))]
+    done = bridge_posts(source, messages)[-1]
+    summary = json.loads(done["summary"].removeprefix(SUMMARY))
+    assert summary["sent"] == {"answer": 1, "clear": 1} and summary["received"] == {"dtmf": 1}
+    assert summary["digits"] == "7" and summary["call_id"] == "call-1" and summary["path"] == "/s"
+    assert (summary["close_code"], summary["closed_by"]) == (1011, "runtime")
+    assert summary["close_reason"] == "the stream /s handler raised ValueError: no model"
+
+
+def test_a_handler_holding_the_loop_logs_the_shared_warning_in_the_bridge() -> None:
+    from sinch_nb.functions.step_timer import held_warning
+
+    source = "await stream.answer()\nimport time\ntime.sleep(0.25)\nawait stream.hangup()"
+    done = bridge_posts(source, [("text", (json.dumps(CONNECT),))])[-1]
+    (record,) = done["logs"]
+    held = json.loads(done["summary"].removeprefix(SUMMARY))["held_loop_s"]
+    assert record["level"] == "warning" and len(held) == 1 and held[0] >= 0.25
+    assert record["message"].startswith("the stream /s handler ran without awaiting for more than 0.2 s (once, for 0.2")
+    assert record["message"].split(")", 1)[1] == held_warning("x", [1.0], deployed=True).split(")", 1)[1]
 
 
 def test_a_handler_that_does_not_answer_within_handler_timeout_is_closed_1011() -> None:

@@ -30,7 +30,7 @@ from .errors import SinchNbError
 from .events import parse_event
 from .http import HttpRequest
 from .node_context import Host, NodeContext
-from .stream_session import Post, StreamSessions
+from .stream_session import Post, PostBytes, StreamSessions
 
 __all__ = ["Bridge"]
 
@@ -101,17 +101,21 @@ class Bridge:
 
     # Media streams: function.js forwards each connection's messages, in order, by its id.
 
-    def stream_open(self, sid: str, request_json: str, post: Post) -> None:
-        """A WebSocket opened on ``request['key']``; ``post`` takes what goes back (JSON strings)."""
-        self.streams.open(sid, request_json, post)
+    def stream_open(self, sid: str, request_json: str, post: Post, post_bytes: PostBytes | None = None) -> None:
+        """A WebSocket opened on ``request['key']``; ``post`` takes what goes back (JSON strings).
+
+        ``post_bytes`` takes the handler's PCM (without it, PCM goes through ``post`` as base64). One stream
+        more than ``MAX_STREAMS`` open at once is closed 1013.
+        """
+        self.streams.open(sid, request_json, post, post_bytes)
 
     def stream_text(self, sid: str, text: str) -> None:
         """A TEXT message from the platform: ``connect`` first, then ``dtmf`` and the like."""
         self.streams.text(sid, text)
 
-    def stream_bytes(self, sid: str, data_b64: str) -> None:
-        """A BINARY frame (base64) from the platform: PCM for ``stream.audio()``."""
-        self.streams.binary(sid, data_b64)
+    def stream_bytes(self, sid: str, data: Any) -> None:
+        """A BINARY frame from the platform, PCM for ``stream.audio()``: a JS ``Uint8Array``, bytes or base64."""
+        self.streams.binary(sid, data)
 
     def stream_closed(self, sid: str, code: int, reason: str) -> None:
         """The platform closed the WebSocket."""

@@ -19,13 +19,20 @@ from typing import Any
 from .errors import StreamClosedError, StreamError
 from .stream_protocol import ConnectMessage
 
-__all__ = ["MAX_UNREAD", "Outgoing", "Stream"]
+__all__ = ["MAX_STREAMS", "MAX_UNREAD", "Outgoing", "Stream", "streams_full"]
 
 #: Frames kept for a handler that does not read ``audio()`` (about a minute of 20 ms frames); older ones are dropped.
 MAX_UNREAD = 3000
+#: Streams served at once, by the notebook's runtime and by one Function instance; one more is closed 1013.
+MAX_STREAMS = 64
 
 #: What the handler sends, as the server loop writes it: ("text", command), ("bytes", pcm), ("close", code, reason).
 Outgoing = tuple[Any, ...]
+
+
+def streams_full(limit: int) -> str:
+    """The close reason (with code 1013, try again later) for one stream more than ``limit`` open at once."""
+    return f"{limit} streams are open already: try again when one ends"
 
 
 class Stream:

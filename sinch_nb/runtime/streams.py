@@ -5,7 +5,7 @@
 The socket is read and written, and the handler runs as a task, on the server's loop (the one
 uvicorn serves HTTP callbacks on). One loop, as in the deployed Function, where Pyodide runs
 every handler on one loop: a stream handler that blocks between two awaits holds up every
-stream and callback there, and here too, and its row says so (``STEP_LIMIT``, ``step_timer``).
+stream and callback there, and here too, and its row says so (``functions/step_timer``).
 One loop also costs one wake-up of the interpreter a frame instead of three (a thread per
 handler did: socket → handler thread → socket), which is what keeps streams in real time
 while a cell holds the GIL (``benchmarks/bench_streams_concurrent.py``). Caller frames go
@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..functions import origin, routing
 from ..functions.errors import StreamClosedError, StreamError
-from ..functions.stream import Outgoing, Stream
+from ..functions.step_timer import STEP_LIMIT, Timed, held_warning
+from ..functions.stream import MAX_STREAMS, Outgoing, Stream, streams_full
 from ..functions.stream_protocol import ConnectMessage, command, parse_connect, parse_control
 from ..journal.record import Record
 from .invoke import handler_traceback
-from .step_timer import Timed
 from .stream_audio import Recording
 from .stream_probe import answer_probe
 
@@ -57,11 +57,6 @@ __all__ = [
 CONNECT_TIMEOUT = 10.0
 #: Seconds a handler has to finish once its stream has closed; then it is cancelled.
 HANDLER_GRACE = 2.0
-#: Streams served at once; one more is closed with 1013 (try again later), journaled.
-MAX_STREAMS = 64
-#: Seconds a stream handler may run between two awaits before its row says it held up the loop
-#: (ten 20 ms frames: every stream on the runtime has missed ten frames' time by then).
-STEP_LIMIT = 0.2
 #: A WebSocket close reason is at most 123 bytes (RFC 6455 §5.5); the journal keeps the whole text.
 _REASON_BYTES = 123
 
@@ -156,7 +151,7 @@ class StreamSession:
             return
         self.record.update(handler=handler.label, handler_version=handler.version)
         if StreamSession.active > MAX_STREAMS:
-            await self._refuse(1013, f"{MAX_STREAMS} streams are open already: try again when one ends")
+            await self._refuse(1013, streams_full(MAX_STREAMS))
             return
         connect = await self._connect()
         if connect is None:
@@ -233,18 +228,8 @@ class StreamSession:
 
     def _note_held(self, handler: Handler) -> None:
         """A warning on the row when the handler held the loop past ``STEP_LIMIT`` between two awaits."""
-        if not self.held:
-            return
-        times = (
-            f"{len(self.held)} times, the longest {max(self.held):.2f} s"
-            if len(self.held) > 1
-            else (f"once, for {self.held[0]:.2f} s")
-        )
-        self.warnings.append(
-            f"{handler.label} ran without awaiting for more than {STEP_LIMIT:g} s ({times}): every stream and "
-            "callback of the runtime waited meanwhile, as they would in the deployed Function. Move blocking "
-            "work off the loop: await asyncio.to_thread(work, ...), or await asyncio.sleep() instead of time.sleep()"
-        )
+        if self.held:
+            self.warnings.append(held_warning(handler.label, self.held))
 
     async def _wind_down(self, done: asyncio.Future[Any], handler: Handler) -> None:
         """The stream closed under a running handler: give it ``HANDLER_GRACE`` s to end, then cancel it."""

@@ -13,8 +13,9 @@
 //
 // Media stream handlers (async, `stream /path`) are served through `export function setup(runtime)`:
 // runtime.onWebSocket(path, (ws, req) => …) per path. Each socket's messages go to the worker tagged with
-// the socket's id (BINARY as base64); the handler runs on Pyodide's event loop with the notebook's Stream
-// class, and what it sends comes back by postMessage (no waiting) for this thread to write to the socket.
+// the socket's id (BINARY as a Uint8Array of its own, moved by transfer, not copied again); the handler runs
+// on Pyodide's event loop with the notebook's Stream class, and what it sends comes back by postMessage (no
+// waiting; its audio as Uint8Arrays moved the same way) for this thread to write to the socket.
 import { Worker, MessageChannel } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
@@ -63,9 +64,16 @@ function pythonWorker() {
     // A media stream's messages, in the order the socket got them; what the handler sends comes back as streamOut.
     function streamMessage({ stream: sid, open, text, bytes, closed }) {
       try {
-        if (open !== undefined) bridge.stream_open(sid, open, (out) => parentPort.postMessage({ streamOut: sid, out }));
+        if (open !== undefined) {
+          const post = (out) => parentPort.postMessage({ streamOut: sid, out });
+          const postBytes = (pcm) => { // Python bytes (a proxy borrowed for this call): copied out once, then moved
+            const data = pcm.toJs();
+            parentPort.postMessage({ streamOut: sid, bytes: data }, [data.buffer]);
+          };
+          bridge.stream_open(sid, open, post, postBytes);
+        }
         else if (text !== undefined) bridge.stream_text(sid, text);
-        else if (bytes !== undefined) bridge.stream_bytes(sid, bytes);
+        else if (bytes !== undefined) bridge.stream_bytes(sid, bytes); // Python reads it with to_bytes()
         else if (closed !== undefined) bridge.stream_closed(sid, closed[0], closed[1]);
       } catch (error) {
         const out = JSON.stringify({ close: [1011, "sinch_nb internal error"] });
@@ -236,16 +244,20 @@ class Python {
     this.worker.postMessage({ stream: sid, open: JSON.stringify(request) });
   }
 
-  streamSend(sid, message) {
-    if (this.streams.has(sid)) this.worker.postMessage({ stream: sid, ...message });
+  streamSend(sid, message, transfer = []) {
+    if (this.streams.has(sid)) this.worker.postMessage({ stream: sid, ...message }, transfer);
   }
 
-  streamOut({ streamOut: sid, out }) {
+  streamOut({ streamOut: sid, out, bytes }) {
     const stream = this.streams.get(sid);
     if (!stream) return;
-    const message = JSON.parse(out);
     const { ws } = stream;
     const open = ws.readyState === 1; // OPEN
+    if (bytes !== undefined) { // the handler's audio, moved here from the worker
+      if (open) ws.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), () => {});
+      return;
+    }
+    const message = JSON.parse(out);
     if (message.text !== undefined) { if (open) ws.send(message.text, () => {}); }
     else if (message.bytes !== undefined) { if (open) ws.send(Buffer.from(message.bytes, "base64"), () => {}); }
     else if (message.close) { if (open) ws.close(message.close[0], message.close[1]); }
@@ -253,6 +265,7 @@ class Python {
       const logger = log(stream.context);
       for (const record of message.logs ?? []) (logger[record.level] ?? logger.info).call(logger, record.message);
       if (message.error) logger.error(message.error);
+      if (message.summary) logger.info(message.summary); // one line a stream: "sinch_nb stream summary {…}"
       this.streams.delete(sid);
       if (this.idle()) this.worker.unref();
     }
@@ -402,17 +415,19 @@ function streamSocket(key) {
     const context = streamContext();
     const early = []; // what arrives while Python starts, forwarded in order once it has
     let engine = null;
-    const forward = (message) => (engine ? engine.streamSend(sid, message) : early.push(message));
+    const forward = (message, transfer) => (engine ? engine.streamSend(sid, message, transfer) : early.push([message, transfer]));
     ws.on("message", (data, isBinary) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      forward(isBinary ? { bytes: bytes.toString("base64") } : { text: bytes.toString("utf8") });
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (!isBinary) return forward({ text: bytes.toString("utf8") });
+      const frame = new Uint8Array(bytes); // a copy with memory of its own to move: ws's Buffer may share its read chunk
+      forward({ bytes: frame }, [frame.buffer]);
     });
     ws.on("close", (code, reason) => forward({ closed: [code, String(reason ?? "")] }));
     started(context).then(
       (current) => {
         engine = current;
         current.openStream(sid, key, context, ws, req);
-        for (const message of early.splice(0)) current.streamSend(sid, message);
+        for (const [message, transfer] of early.splice(0)) current.streamSend(sid, message, transfer);
       },
       (error) => {
         log(context).error(`sinch_nb: the Function could not run its Python stream handler: ${error?.message ?? error}`);
