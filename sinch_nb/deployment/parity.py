@@ -30,6 +30,7 @@ from typing import Any
 from ..functions import routing
 from ..functions.calls import EVENTS as V2_EVENTS
 from ..functions.errors import ParityUnavailableError
+from ..functions.stream_session import SUMMARY_PREFIX
 from .export import PYODIDE_VERSION, VOICE_V2_EXPORT
 from .stream_parity import check_ws, compare_stream, not_comparable, plan_stream, replay_stream
 
@@ -484,6 +485,7 @@ class LocalFunction:
             replayed = pool.submit(asyncio.run, replay_stream(self.port, plan)).result()
         time.sleep(LOG_SETTLE)  # the handler's log lines follow its end, by way of the local runtime's stderr
         logs = [json.loads(line)["log"] for line in self.stderr[logged:] if line.startswith('{"log"')]
+        logs = [log for log in logs if not str(log[-1]).startswith(SUMMARY_PREFIX)]  # the handler's, as a row's
         compared = compare_stream(row, plan, replayed)
         return {**entry, **compared, "ms": replayed.reply_ms, "logs": logs, "comparable": True}
 
