@@ -137,3 +137,16 @@ def report(name: str, value: float, unit: str, target: str, ok: bool | None, ext
     """One line of figures; ``ok=None`` for a row that is reported, not held to a target."""
     verdict = "info" if ok is None else "meets" if ok else "MISSES"
     print(f"{name:<48} {value:>10.3f} {unit:<6} target {target:<10} {verdict}{'  ' + extra if extra else ''}")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The ``fraction`` percentile of ``values`` (nan for none)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else float("nan")
+
+
+async def echo_stream(context: Any, stream: Any) -> None:
+    """The media stream handler the stream benchmarks serve: answer, then every frame back."""
+    await stream.answer()
+    async for frame in stream.audio():
+        await stream.send(frame)

@@ -22,11 +22,13 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
-from typing import Any
+
+from _common import echo_stream as echo
+from _common import percentile
 
 HERE = Path(__file__).resolve().parents[1]
 ROOT = Path(os.environ.get("SINCH_NB_ROOT", HERE))
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # after _common's own: SINCH_NB_ROOT's sinch_nb is the one measured
 
 import sinch_nb  # noqa: E402
 from sinch_nb.deployment.parity import LOCAL_RUNTIME  # noqa: E402
@@ -62,13 +64,6 @@ CLIENT = textwrap.dedent(
 )
 
 
-async def echo(context: Any, stream: Any) -> None:
-    """Answer, then every frame back."""
-    await stream.answer()
-    async for frame in stream.audio():
-        await stream.send(frame)
-
-
 def measure(url: str, count: int, pace: float, size: int) -> list[float]:
     output = subprocess.run(
         [sys.executable, "-c", CLIENT, url, str(count), str(pace), str(size)],
@@ -78,10 +73,6 @@ def measure(url: str, count: int, pace: float, size: int) -> list[float]:
     ).stdout
     times: list[float] = json.loads(output)
     return sorted(times[20:])  # the first frames warm up both sides
-
-
-def percentile(times: list[float], fraction: float) -> float:
-    return times[min(len(times) - 1, int(len(times) * fraction))]
 
 
 def main() -> None:

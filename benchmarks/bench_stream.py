@@ -21,6 +21,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _common import echo_stream as echo  # noqa: E402
+from _common import percentile  # noqa: E402
+
 from sinch_nb.runtime.server import Server  # noqa: E402
 from sinch_nb.runtime.session import Session  # noqa: E402
 
@@ -72,13 +75,6 @@ def bare_echo() -> Any:
     return Starlette(routes=[WebSocketRoute("/echo", echo)])
 
 
-async def echo(context: Any, stream: Any) -> None:
-    """The sinch_nb handler: answer, then every frame back."""
-    await stream.answer()
-    async for frame in stream.audio():
-        await stream.send(frame)
-
-
 def measure(url: str, answer: bool, count: int, pace: float) -> list[float]:
     output = subprocess.run(
         [sys.executable, "-c", CLIENT, url, "1" if answer else "0", str(count), str(pace)],
@@ -88,10 +84,6 @@ def measure(url: str, answer: bool, count: int, pace: float) -> list[float]:
     ).stdout
     times: list[float] = json.loads(output)
     return sorted(times[20:])  # the first frames warm up both sides
-
-
-def percentile(times: list[float], fraction: float) -> float:
-    return times[min(len(times) - 1, int(len(times) * fraction))]
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import report  # puts the repository on sys.path
+from _common import percentile, report  # puts the repository on sys.path
 
 import sinch_nb as sn
 from sinch_nb.simulate.stream_platform import run_stream
@@ -81,11 +81,6 @@ async def talk(context: Any, stream: Any) -> None:
     await stream.answer()
     async for _ in stream.audio():
         await stream.send(TONE)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else float("nan")
 
 
 def measure(transcript: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,15 @@ class MemoryHost:
             "env": lambda: self.env,
         }
         return json.dumps({"value": ops[op](*args)})
+
+
+def stream_rows() -> list[dict[str, Any]]:
+    """The kernel session's stream rows once each is final (the runtime rewrites a row when its stream has ended)."""
+    import sinch_nb
+
+    deadline = time.monotonic() + 10
+    while True:
+        rows = [row for row in sinch_nb.get_session().journal.rows("", ()) if row["kind"] == "stream"]
+        if all(row["outcome"] != "running" for row in rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.05)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 import wave
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import stream_rows
 
 from sinch_nb import get_session
 
@@ -25,16 +25,6 @@ def echo_handler(sn: Any) -> None:
         await stream.answer()
         async for frame in stream.audio():
             await stream.send(frame)
-
-
-def stream_rows() -> list[dict[str, Any]]:
-    """The journal's stream rows once each is final (the runtime rewrites a row when its stream has ended)."""
-    deadline = time.monotonic() + 10
-    while True:
-        rows = [row for row in get_session().journal.rows("", ()) if row["kind"] == "stream"]
-        if all(row["outcome"] != "running" for row in rows) or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
 
 
 def voiced(pcm: bytes) -> int:

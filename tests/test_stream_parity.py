@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import stream_rows
 
-from sinch_nb import get_session
 from sinch_nb.deployment import parity as parity_room
 from sinch_nb.deployment.stream_parity import IN_FLIGHT_S, _audio_line, _schedule, plan_stream
 
@@ -26,16 +26,6 @@ def node_modules(pyodide: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """sn.parity finds this machine's Pyodide and ws where a user points SINCH_NB_NODE_MODULES."""
     monkeypatch.setenv("SINCH_NB_NODE_MODULES", str(pyodide))
     return pyodide
-
-
-def stream_rows() -> list[dict[str, Any]]:
-    """The journal's stream rows once each is final (the runtime rewrites a row when its stream has ended)."""
-    deadline = time.monotonic() + 10
-    while True:
-        rows = [row for row in get_session().journal.rows("", ()) if row["kind"] == "stream"]
-        if all(row["outcome"] != "running" for row in rows) or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
 
 
 def test_an_echo_stream_replayed_into_the_function_among_the_callbacks_is_alike(
