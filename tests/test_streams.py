@@ -566,3 +566,25 @@ def test_audio_sent_after_the_connection_is_lost_is_dropped_quietly(
     assert row["stream"]["dropped_out"] + row["stream"]["frames_out"] == 300
     assert row["stream"]["dropped_out"] > 0
     assert not [r for r in caplog.records if "socket.send() raised exception" in r.getMessage()]
+
+
+def test_reads_pause_only_past_the_backlog_and_uvicorn_still_reads_the_flag_it_rests_on(session: Session) -> None:
+    """The runtime's WebSocket protocol: no epoll_ctl pair a frame; uvicorn's pausing code still goes through it."""
+    import inspect
+
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    from sinch_nb.runtime.ws_protocol import BACKLOG, StreamWebSocketProtocol
+
+    protocol = StreamWebSocketProtocol.__new__(StreamWebSocketProtocol)
+    protocol.queue = asyncio.Queue()
+    assert protocol.read_paused  # a short queue: uvicorn is told not to bother pausing
+    for n in range(BACKLOG):
+        protocol.queue.put_nowait({"n": n})
+    assert not protocol.read_paused  # past the backlog: uvicorn pauses reads
+    protocol.read_paused = True
+    assert protocol.read_paused and protocol._paused
+    for method in ("send_receive_event_to_app", "receive"):
+        assert "self.read_paused" in inspect.getsource(getattr(WebSocketsSansIOProtocol, method))
+    server = session.start()
+    assert server._server is not None and server._server.config.ws_protocol_class is StreamWebSocketProtocol

@@ -57,6 +57,15 @@ def _http_implementation() -> Any:
     return GuardedHttpToolsProtocol
 
 
+def _ws_implementation() -> Any:
+    """uvicorn's sans-I/O WebSocket protocol, reading on while frames wait (``ws_protocol.py``); else uvicorn's pick."""
+    try:
+        from .ws_protocol import StreamWebSocketProtocol
+    except ImportError:
+        return "auto"
+    return StreamWebSocketProtocol
+
+
 def _raise_open_file_limit() -> None:
     """As many open connections as the system allows this process (the soft limit is often 1,024)."""
     with contextlib.suppress(ImportError, ValueError, OSError):
@@ -132,6 +141,7 @@ class Server:
             self.app,
             loop="asyncio",
             http=_http_implementation(),
+            ws=_ws_implementation(),
             lifespan="off",
             log_config=None,
             access_log=False,
