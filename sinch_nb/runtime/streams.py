@@ -294,14 +294,14 @@ class StreamSession:
             if kind == "close":
                 await self._close(message[1], message[2], message[3] if len(message) > 3 else "handler")
                 return
-            if not self.open or self._lost():
+            if not self.open:
                 self.counts["dropped_out"] += kind == "bytes"
                 continue
             if kind == "bytes":
                 pcm: bytes = message[1]
                 try:
                     await self.send_asgi({"type": "websocket.send", "bytes": pcm})
-                except OSError:  # the platform hung up before the reader saw its close: dropped, as after it
+                except OSError:  # gone before the reader saw its close (ClientDisconnected): dropped, as after it
                     self.counts["dropped_out"] += 1
                     continue
                 self.counts["frames_out"] += 1
@@ -323,19 +323,6 @@ class StreamSession:
                     self.responded = name
                     self.record.response_body = command(name)
                     self.answer_ms = (time.perf_counter() - self.started) * 1000
-
-    def _lost(self) -> bool:
-        """Whether the connection is gone though its close has not been read yet (frames still queued before it).
-
-        uvicorn's protocol learns it (``disconnected``, or its transport closing after a failed send)
-        but queues the close after the frames already received; writing meanwhile only makes asyncio
-        warn "socket.send() raised exception." on stderr, into the user's cell. ``receive`` is that
-        protocol's bound method.
-        """
-        protocol = getattr(self.receive, "__self__", None)
-        transport = getattr(protocol, "transport", None)
-        closing = getattr(transport, "is_closing", None)
-        return bool(getattr(protocol, "disconnected", False) or (callable(closing) and closing()))
 
     async def _read(self) -> None:
         """Read the platform's messages until it closes: frames to the handler, DTMF, the rest noted."""

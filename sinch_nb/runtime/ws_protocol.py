@@ -8,12 +8,17 @@ messages wait: the stream reader (``streams.py``) takes each frame as it comes o
 the queue stays short and the back-pressure uvicorn wants still holds for an app that stops reading.
 Written as a subclass because uvicorn has no setting for it; it leans on one attribute,
 ``read_paused``, which uvicorn's own code sets and reads (pinned by ``tests/test_streams.py``).
+
+It also refuses a frame once the connection is going: uvicorn raises ``ClientDisconnected`` only
+after ``connection_lost`` has run, a loop turn after a send failed, and a handler's backlog written
+in between made asyncio warn "socket.send() raised exception." on stderr, into the user's cell.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 __all__ = ["BACKLOG", "StreamWebSocketProtocol"]
@@ -23,7 +28,8 @@ BACKLOG = 100
 
 
 class StreamWebSocketProtocol(WebSocketsSansIOProtocol):
-    """``WebSocketsSansIOProtocol`` whose reads pause past ``BACKLOG`` queued messages, not after each one."""
+    """``WebSocketsSansIOProtocol`` whose reads pause past ``BACKLOG`` queued messages, and that refuses frames
+    for a connection already closing."""
 
     _paused = False
 
@@ -36,3 +42,9 @@ class StreamWebSocketProtocol(WebSocketsSansIOProtocol):
     @read_paused.setter
     def read_paused(self, paused: bool) -> None:
         self._paused = paused
+
+    async def send(self, message: Any) -> None:
+        """uvicorn's, but a frame for a connection whose transport is already closing raises ``ClientDisconnected``."""
+        if message["type"] == "websocket.send" and self.transport.is_closing():
+            raise ClientDisconnected()
+        await super().send(message)
