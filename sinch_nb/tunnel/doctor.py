@@ -138,11 +138,17 @@ def stream_check(
         return guess
     urls = ", ".join(websocket_url(public_url, path) for path in paths)
     if probe.outcome == "carried":
-        carrier = guess.detail.rsplit("carried by ", 1)[1] if "carried by " in guess.detail else "the URL"
+        carrier = _carrier(public_url, provider) or "the URL"
         return Check(guess.name, "ok", f"{urls} carried by {carrier} (probed: {probe.detail} in {probe.ms:.0f} ms)")
     if probe.outcome == "refused":
         return Check(guess.name, "fail", f"{urls} cannot work: {probe.detail}", STREAM_FIX)
     return replace(guess, detail=f"{guess.detail} (not probed: {probe.detail})")
+
+
+def _carrier(public_url: str, provider: str | None) -> str | None:
+    """The tunnel that carries WebSockets to ``public_url``: the one opened, or the one its host names."""
+    host = (urlsplit(public_url).hostname or "").lower()
+    return provider if provider in STREAM_CARRIERS else _known(host, CARRIER_HOSTS)
 
 
 def _stream_guess(
@@ -156,11 +162,10 @@ def _stream_guess(
         urls = ", ".join(websocket_url(running_url, path) for path in paths)
         return Check(name, "warn", f"{urls} reaches only this machine (sn.stream_call), not Sinch", STREAM_FIX)
     urls = ", ".join(websocket_url(public_url, path) for path in paths)
-    host = (urlsplit(public_url).hostname or "").lower()
-    carrier = provider if provider in STREAM_CARRIERS else _known(host, CARRIER_HOSTS)
+    carrier = _carrier(public_url, provider)
     if carrier is not None:
         return Check(name, "ok", f"{urls} carried by {carrier}")
-    relay = _known(host, RELAY_HOSTS)
+    relay = _known((urlsplit(public_url).hostname or "").lower(), RELAY_HOSTS)
     if relay is not None:
         return Check(
             name,
