@@ -27,6 +27,8 @@ import wave
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np  # this module loads with the first stream (runtime/app.py), not with sinch_nb
+
 __all__ = ["SPEECH_RMS", "TURN_SILENCE", "Recording", "heard_track", "reply_latencies", "voiced"]
 
 #: A frame has speech when its RMS exceeds this (about -36 dBFS); below it is silence or line noise.
@@ -37,8 +39,6 @@ TURN_SILENCE = 0.3
 
 def voiced(pcm: bytes) -> bool:
     """Whether a PCM s16le frame has speech: its RMS is above ``SPEECH_RMS`` (numpy: 1 µs a frame, not 25)."""
-    import numpy as np  # imported with the first stream, not with sinch_nb
-
     samples = np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2).astype(np.float64)
     return bool(samples.size) and math.sqrt(float(samples.dot(samples)) / samples.size) > SPEECH_RMS
 
