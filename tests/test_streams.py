@@ -588,3 +588,42 @@ def test_reads_pause_only_past_the_backlog_and_uvicorn_still_reads_the_flag_it_r
         assert "self.read_paused" in inspect.getsource(getattr(WebSocketsSansIOProtocol, method))
     server = session.start()
     assert server._server is not None and server._server.config.ws_protocol_class is StreamWebSocketProtocol
+
+
+def test_a_handler_still_running_after_the_platform_closes_is_given_grace_then_cancelled(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """S6: the handler has HANDLER_GRACE s after the platform's close, then is cancelled; a stubborn one is named."""
+    from sinch_nb.runtime import streams
+
+    monkeypatch.setattr(streams, "HANDLER_GRACE", 0.2)
+    ended: list[str] = []
+
+    async def deaf(context: Any, stream: Any) -> None:
+        await stream.answer()
+        try:
+            await asyncio.sleep(30)  # never reads audio(), so never sees the close
+        except asyncio.CancelledError:
+            ended.append("cancelled")
+            raise
+
+    async def stubborn(context: Any, stream: Any) -> None:
+        await stream.answer()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await asyncio.sleep(2)  # swallows the cancellation and goes on
+
+    urls = {path: serve(session, path, handler) for path, handler in [("/deaf", deaf), ("/stubborn", stubborn)]}
+
+    async def hang_up(url: str) -> None:
+        async with await open_stream(url) as ws:
+            await ws.recv()  # answered; the platform hangs up at once
+
+    asyncio.run(hang_up(urls["/deaf"]))
+    row = row_of(session, "/deaf")
+    assert ended == ["cancelled"] and row["outcome"] == "ok" and row["warnings"] is None
+    assert row["stream"]["closed_by"] == "platform"
+    asyncio.run(hang_up(urls["/stubborn"]))
+    (warning,) = json.loads(row_of(session, "/stubborn")["warnings"])
+    assert "was still running 1.2 s after the stream closed and did not stop when cancelled" in warning

@@ -64,6 +64,11 @@ Receive = Callable[[], Any]
 Send = Callable[[dict[str, Any]], Any]
 
 
+def _failure(task: asyncio.Task[Any]) -> BaseException | None:
+    """How a finished handler task ended: its exception, ``CancelledError`` if cancelled, else ``None``."""
+    return asyncio.CancelledError() if task.cancelled() else task.exception()
+
+
 def streams_folder(base_dir: Path) -> Path:
     """Where a runtime with base folder ``base_dir`` keeps the streams' WAV files."""
     return base_dir / ".sinch_nb" / "streams"
@@ -193,27 +198,22 @@ class StreamSession:
     async def _run_handler(self, handler: Handler, connect: ConnectMessage) -> None:
         """The handler as a task on this loop, beside the tasks that read and write the socket."""
         stream = self.stream = Stream(connect, self.outbox.put_nowait)
-        done: asyncio.Future[BaseException | None] = self.loop.create_future()
         context = self.app._context()  # the same context an HTTP callback's handler gets
 
         async def handle() -> None:
             await Timed(handler.function(context, stream), STEP_LIMIT, self.held.append)
 
-        def settle(task: asyncio.Task[Any]) -> None:
-            if not done.done():
-                done.set_result(task.exception() if not task.cancelled() else asyncio.CancelledError())
-
-        self.task = self.loop.create_task(handle(), name=f"sinch_nb stream {self.path}")
-        self.task.add_done_callback(settle)
+        task = self.task = self.loop.create_task(handle(), name=f"sinch_nb stream {self.path}")
+        task.add_done_callback(_failure)  # retrieved even when it ends after the row: asyncio logs nothing
         writer = asyncio.create_task(self._write())
         reader = asyncio.create_task(self._read())
         timer = self.loop.call_later(self.app.settings.handler_timeout, self._no_answer, handler)
         try:
-            either: list[asyncio.Future[Any]] = [reader, done]
+            either: list[asyncio.Future[Any]] = [reader, task]
             await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            if not done.done():  # the caller hung up first: the handler finishes, or is cancelled
-                await self._wind_down(done, handler)
-            failure = done.result() if done.done() else None
+            if not task.done():  # the caller hung up first: the handler finishes, or is cancelled
+                await self._wind_down(task, handler)
+            failure = _failure(task) if task.done() else None
             self._settle(handler, failure)
             self.outbox.put_nowait(self._closing())  # after what the handler sent; a no-op once closed
             await writer
@@ -231,15 +231,14 @@ class StreamSession:
         if self.held:
             self.warnings.append(held_warning(handler.label, self.held))
 
-    async def _wind_down(self, done: asyncio.Future[Any], handler: Handler) -> None:
+    async def _wind_down(self, task: asyncio.Task[Any], handler: Handler) -> None:
         """The stream closed under a running handler: give it ``HANDLER_GRACE`` s to end, then cancel it."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(done), HANDLER_GRACE)
+        await asyncio.wait([task], timeout=HANDLER_GRACE)
+        if task.done():
             return
-        if self.task is not None:
-            self.task.cancel()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(done), 1.0)
+        task.cancel()
+        await asyncio.wait([task], timeout=1.0)
+        if task.done():
             return
         self.warnings.append(
             f"{handler.label} was still running {HANDLER_GRACE + 1:g} s after the stream closed and did not stop "
